@@ -1,0 +1,1 @@
+"""The lake: its key layout, its storage backends and the raw writer."""

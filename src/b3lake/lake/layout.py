@@ -1,0 +1,82 @@
+"""Where every object lives in the lake; the one place that knows the key layout.
+
+Local and S3 lakes share it: ``raw/<source>/dt=YYYY-MM-DD/<name>.parquet``,
+``refined/<table>/<partitions>/…parquet``, ``quarantine/<table>/dt=…/…parquet``.
+``dt`` is the trading date the data belongs to, never the ingestion date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from dataclasses import dataclass
+
+from b3lake.errors import EventError
+
+RAW = "raw"
+REFINED = "refined"
+QUARANTINE = "quarantine"
+SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
+
+RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance")
+
+# Refined tables: catalog name -> (prefix under refined/, partition keys).
+REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "refined_quotes": ("quotes", ("dt", "ticker")),
+    "refined_monthly": ("monthly", ("month",)),
+    "refined_ibov_portfolio": ("ibov_portfolio", ("dt",)),
+}
+RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    f"raw_{source}": (source, ("dt",)) for source in RAW_SOURCES
+}
+
+_RAW_KEY = re.compile(
+    r"^raw/(?P<source>[a-z0-9_]+)/dt=(?P<dt>\d{4}-\d{2}-\d{2})/(?P<name>[A-Za-z0-9_.=-]+)\.parquet$"
+)
+
+
+def raw_key(source: str, day: dt.date, name: str = "part-0") -> str:
+    return f"{RAW}/{source}/dt={day.isoformat()}/{name}.parquet"
+
+
+def raw_prefix(source: str) -> str:
+    return f"{RAW}/{source}/"
+
+
+def refined_prefix(table: str) -> str:
+    return f"{REFINED}/{REFINED_TABLES[table][0]}/"
+
+
+def quarantine_prefix(table: str) -> str:
+    return f"{QUARANTINE}/{table}/"
+
+
+@dataclass(frozen=True)
+class RawObject:
+    source: str
+    dt: dt.date
+    name: str
+    key: str
+
+
+def parse_raw_key(key: str) -> RawObject:
+    """Validate a raw key (no ``..``, no absolute path, the dt=… layout) and split it."""
+    if key.startswith("/") or ".." in key.split("/") or posixpath.normpath(key) != key:
+        raise EventError("raw key is not a plain relative key", source=key)
+    match = _RAW_KEY.match(key)
+    if match is None:
+        raise EventError(
+            "raw key does not match raw/<source>/dt=YYYY-MM-DD/<name>.parquet", source=key
+        )
+    try:
+        day = dt.date.fromisoformat(match["dt"])
+    except ValueError as exc:
+        raise EventError("raw key has an impossible date", source=key, value=match["dt"]) from exc
+    return RawObject(source=match["source"], dt=day, name=match["name"], key=key)
+
+
+def partition_dates(keys: list[str]) -> list[dt.date]:
+    """The distinct dt=… values found in a list of keys, sorted."""
+    found = {dt.date.fromisoformat(m) for k in keys for m in re.findall(r"dt=(\d{4}-\d{2}-\d{2})", k)}
+    return sorted(found)

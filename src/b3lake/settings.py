@@ -1,0 +1,109 @@
+"""One settings object for every command and backend.
+
+Read, lowest precedence first: defaults, a TOML file (``b3lake.toml`` in the working directory or the
+path in ``B3LAKE_CONFIG``), ``B3LAKE_*`` environment variables, then explicit CLI options.
+Nothing about a bucket, account, region or ticker list lives in code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from b3lake.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "b3lake.toml"
+
+
+class UniverseSettings(BaseSettings):
+    """Which COTAHIST records the refine step keeps (raw keeps them all)."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    # Spot market round lots (TPMERC 010 with BDI 02) and real-estate funds (BDI 12).
+    tpmerc: list[str] = Field(default_factory=lambda: ["010"])
+    codbdi: list[str] = Field(default_factory=lambda: ["02", "12"])
+    # Empty = every ticker that matches the market filters.
+    tickers: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline; ``backend`` picks the adapters (see ``b3lake.backends``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="B3LAKE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=None,
+    )
+
+    backend: Literal["local", "aws"] = "local"
+    # A local directory, or s3://bucket/prefix for AWS.
+    lake: str = "./lake"
+    catalog_database: str = "default"
+    glue_job_name: str = "b3lake-refine"
+    athena_workgroup: str = "b3lake"
+    aws_region: str | None = None
+    # Endpoint override for every AWS client (moto server, LocalStack); None = the real AWS.
+    aws_endpoint_url: str | None = None
+    sources: list[Literal["cotahist", "ibov", "yfinance"]] = Field(
+        default_factory=lambda: ["cotahist"]
+    )
+    universe: UniverseSettings = Field(default_factory=UniverseSettings)
+    # yfinance tickers (B3 codes, without .SA); also the default tickers of the report.
+    tickers: list[str] = Field(default_factory=list)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    indexes: list[str] = Field(default_factory=lambda: ["IBOV"])
+    # Sessions of look-back the refine windows need (the longest moving average is 21).
+    lookback_sessions: int = Field(default=21, ge=0)
+
+    @field_validator("lake")
+    @classmethod
+    def _lake_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("lake must be a directory or an s3://bucket/prefix URI")
+        return value.strip()
+
+    @property
+    def lake_is_s3(self) -> bool:
+        return self.lake.startswith("s3://")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get("B3LAKE_CONFIG", DEFAULT_CONFIG_FILE)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if Path(config_file).is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; any problem becomes a ConfigError naming the setting."""
+    config_file = os.environ.get("B3LAKE_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError("config file not found", source=config_file)
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], source="settings", field=field, value=first.get("input")) from exc

@@ -1,0 +1,88 @@
+"""The lake as a local directory, mirroring the S3 key layout."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from b3lake.errors import StorageError
+
+if TYPE_CHECKING:
+    import pyarrow.fs
+
+
+class LocalStorage:
+    def __init__(self, root: str | Path) -> None:
+        self.path = Path(root).expanduser().resolve()
+        self.root = str(self.path)
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise StorageError("key escapes the lake", source=key)
+        return self.path / key
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Write beside the target, then rename: rename is atomic on POSIX filesystems.
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise StorageError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
+
+    def get_bytes(self, key: str) -> bytes:
+        target = self._path(key)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError as exc:
+            raise StorageError("object not found", source=str(target)) from exc
+        except OSError as exc:
+            raise StorageError(f"cannot read: {exc.strerror or exc}", source=str(target)) from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self._path(prefix.rstrip("/")) if prefix else self.path
+        if base.is_file():
+            return [prefix]
+        if not base.is_dir():
+            # A prefix may end inside a name ("raw/cot"): fall back to filtering the parent.
+            parent = base.parent
+            if not parent.is_dir():
+                return []
+            candidates = [p for p in parent.rglob("*") if p.is_file()]
+        else:
+            candidates = [p for p in base.rglob("*") if p.is_file()]
+        keys = []
+        for p in candidates:
+            rel = p.relative_to(self.path).as_posix()
+            if rel.startswith(prefix) and not p.name.startswith(".tmp-"):
+                keys.append(rel)
+        return sorted(keys)
+
+    def delete_keys(self, keys: list[str]) -> None:
+        for key in keys:
+            target = self._path(key)
+            try:
+                target.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot delete: {exc.strerror or exc}", source=str(target)) from exc
+            # Drop emptied partition folders so they do not look like partitions.
+            parent = target.parent
+            while parent != self.path and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def arrow_filesystem(self) -> tuple[pyarrow.fs.FileSystem, str]:
+        import pyarrow.fs
+
+        return pyarrow.fs.LocalFileSystem(), self.root
