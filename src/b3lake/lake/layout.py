@@ -80,3 +80,16 @@ def partition_dates(keys: list[str]) -> list[dt.date]:
     """The distinct dt=… values found in a list of keys, sorted."""
     found = {dt.date.fromisoformat(m) for k in keys for m in re.findall(r"dt=(\d{4}-\d{2}-\d{2})", k)}
     return sorted(found)
+
+
+LOCAL_BUCKET = "b3lake-local"
+
+
+def lake_location(lake: str) -> tuple[str, str]:
+    """``(bucket, key prefix)`` of a lake: ``s3://b/p`` → ``("b", "p/")``; a local dir is the
+    pseudo-bucket ``b3lake-local`` with no prefix (local events carry that bucket name)."""
+    if lake.startswith("s3://"):
+        bucket, _, prefix = lake[len("s3://") :].partition("/")
+        prefix = prefix.strip("/")
+        return bucket, f"{prefix}/" if prefix else ""
+    return LOCAL_BUCKET, ""

@@ -1,0 +1,52 @@
+"""Catalog port: which tables exist, their schema, location and partitions.
+
+Locally a JSON document in the lake (``_b3lake/catalog.json``); in AWS the Glue Data Catalog.
+The refine job registers tables and partitions as it writes them, so nothing like ``MSCK REPAIR`` is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+@dataclass
+class Column:
+    name: str
+    type: str  # Hive/Athena type name: string, bigint, int, double, date, decimal(13,2), timestamp
+
+
+@dataclass
+class TableInfo:
+    name: str
+    database: str
+    location: str  # key prefix inside the lake, e.g. "refined/quotes/"
+    columns: list[Column]
+    partition_keys: list[Column]
+    partitions: list[dict[str, str]] = field(default_factory=list)
+
+
+@runtime_checkable
+class Catalog(Protocol):
+    database: str
+
+    def upsert_table(
+        self,
+        name: str,
+        *,
+        location: str,
+        columns: list[Column],
+        partition_keys: list[Column],
+    ) -> None:
+        """Create the table, or update its schema and location."""
+
+    def add_partitions(self, name: str, partitions: list[dict[str, str]]) -> None:
+        """Register partitions (``{"dt": "2021-01-04", "ticker": "PETR4"}``); existing ones are kept."""
+
+    def drop_partitions(self, name: str, partitions: list[dict[str, str]]) -> None:
+        """Forget partitions whose data were removed."""
+
+    def get_table(self, name: str) -> TableInfo:
+        """CatalogError if unknown."""
+
+    def list_tables(self) -> list[TableInfo]: ...

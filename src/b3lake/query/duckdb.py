@@ -1,0 +1,75 @@
+"""DuckDB over the lake: each catalogued table is a view on its Parquet files.
+
+SQL is written for Athena (Trino dialect) and transpiled with sqlglot, so the same queries run
+in both places.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from b3lake.catalog import Catalog, TableInfo
+from b3lake.errors import QueryError
+from b3lake.storage import Storage
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+_DUCK_TYPES = {"string": "VARCHAR", "date": "DATE", "int": "INTEGER", "bigint": "BIGINT"}
+
+
+def transpile(sql: str, *, read: str = "trino") -> str:
+    """Athena (Trino) SQL as DuckDB SQL; left as is when sqlglot cannot parse it."""
+    import sqlglot
+
+    try:
+        statements = sqlglot.transpile(sql, read=read, write="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"cannot parse SQL: {exc}", source=sql.strip()[:80]) from exc
+    if len(statements) != 1:
+        raise QueryError("one statement at a time", source=sql.strip()[:80])
+    return statements[0]
+
+
+class DuckDBQueryEngine:
+    def __init__(self, storage: Storage, catalog: Catalog) -> None:
+        self.storage = storage
+        self.catalog = catalog
+        self._con: Any = None
+
+    def _view_sql(self, table: TableInfo) -> str | None:
+        keys = [k for k in self.storage.list_keys(table.location) if k.endswith(".parquet")]
+        if not keys:
+            return None
+        if self.storage.root.startswith("s3://"):
+            raise QueryError("DuckDB queries a local lake; use --backend aws (Athena) for S3")
+        files = ", ".join("'" + self.storage.uri(k).replace("'", "''") + "'" for k in keys)
+        hive_types = ", ".join(
+            f"'{c.name}': {_DUCK_TYPES.get(c.type, 'VARCHAR')}" for c in table.partition_keys
+        )
+        options = "hive_partitioning = true, union_by_name = true"
+        if hive_types:
+            options += f", hive_types = {{{hive_types}}}"
+        return f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT * FROM read_parquet([{files}], {options})'
+
+    def connect(self) -> Any:
+        import duckdb
+
+        if self._con is None:
+            con = duckdb.connect()
+            for table in self.catalog.list_tables():
+                view = self._view_sql(table)
+                if view is not None:
+                    con.execute(view)
+            self._con = con
+        return self._con
+
+    def query(self, sql: str) -> pa.Table:
+        import duckdb
+
+        con = self.connect()
+        try:
+            return con.execute(transpile(sql)).fetch_arrow_table()
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            raise QueryError(message, source=sql.strip()[:80]) from exc
