@@ -480,7 +480,7 @@ def parse_portfolio_csv(
     header_at = None
     columns: list[str | None] = []
     for i, line in enumerate(lines[:5]):
-        cells = [c.strip() for c in line.split(";")]
+        cells = [c.strip() for c in line.rstrip().removesuffix(";").split(";")]
         mapped = [_csv_column(c) for c in cells]
         if "ticker" in mapped and "quantity" in mapped and "part" in mapped:
             header_at, columns = i, mapped
@@ -559,8 +559,8 @@ def parse_portfolio_csv(
             raise ParseError(
                 "constituent row after the totals", source=source, line=line_no, value=raw
             )
-        while len(cells) > width and cells[-1] == "":
-            cells.pop()  # the trailing ';'
+        if raw.rstrip().endswith(";"):
+            cells.pop()  # rows end with a ';'
         if len(cells) != width:
             raise ParseError(
                 f"expected {width} fields, got {len(cells)}", source=source, line=line_no, value=raw
