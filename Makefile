@@ -1,0 +1,56 @@
+# Two commands do all set-up on a fresh machine (Python 3.11, Java 17, make, gcc):
+#   make run    creates .venv, installs b3lake, runs the whole pipeline on the bundled sample
+#   make test   the same with the dev extras, then the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+LAKE   ?= lake
+PYTEST_ARGS ?=
+
+.PHONY: run test package lint typecheck clean tools
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[local]'
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+# checkov lives in its own venv: it replaces python-hcl2's package with its fork.
+.venv-checkov/bin/checkov:
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q --upgrade pip
+	.venv-checkov/bin/pip install -q 'checkov>=3.2,<4'
+
+# Headless Chromium for the report's browser test (Debian package); the test skips with a
+# visible reason when it cannot be installed.
+tools: .venv-checkov/bin/checkov
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: the browser test will skip"; \
+	  else echo "chromium not installed and no root apt-get: the browser test will skip"; fi; }
+
+run: $(VENV)/.run-installed
+	$(BIN)/b3lake --lake $(LAKE) run --report report.html
+
+test: $(VENV)/.dev-installed tools
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+package: $(VENV)/.dev-installed
+	$(BIN)/python scripts/package.py
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(LAKE) dist build report.html .pytest_cache
