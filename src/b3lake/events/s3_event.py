@@ -58,7 +58,7 @@ def object_created_event(
                         "arn": f"arn:aws:s3:::{bucket}",
                     },
                     "object": {
-                        "key": quote_plus(key, safe="/=-_.~"),
+                        "key": quote_plus(key, safe="/-_.~"),
                         "size": size,
                         "eTag": etag or hashlib.md5(key.encode()).hexdigest(),
                         "sequencer": f"{int(when.timestamp() * 1e6):016X}",

@@ -69,7 +69,7 @@ class DuckDBQueryEngine:
 
         con = self.connect()
         try:
-            return con.execute(transpile(sql)).fetch_arrow_table()
+            return con.execute(transpile(sql)).to_arrow_table()
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
             raise QueryError(message, source=sql.strip()[:80]) from exc

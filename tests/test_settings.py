@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from b3lake.errors import ConfigError
+from b3lake.settings import load_settings
+
+
+def test_defaults(clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = load_settings()
+    assert s.backend == "local"
+    assert s.catalog_database == "default"
+    assert s.universe.tpmerc == ["010"] and s.universe.codbdi == ["02", "12"]
+
+
+def test_toml_then_env_then_overrides(
+    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b3lake.toml").write_text(
+        'lake = "from-toml"\nglue_job_name = "job-toml"\ntickers = ["PETR4"]\n'
+        '[universe]\ncodbdi = ["02"]\n'
+    )
+    s = load_settings()
+    assert (s.lake, s.glue_job_name, s.tickers, s.universe.codbdi) == (
+        "from-toml",
+        "job-toml",
+        ["PETR4"],
+        ["02"],
+    )
+    monkeypatch.setenv("B3LAKE_LAKE", "s3://bucket/prefix")
+    monkeypatch.setenv("B3LAKE_UNIVERSE__TICKERS", '["VALE3"]')
+    s = load_settings()
+    assert s.lake == "s3://bucket/prefix" and s.lake_is_s3
+    assert s.universe.tickers == ["VALE3"]
+    assert load_settings(lake="/tmp/x").lake == "/tmp/x"
+
+
+def test_bad_setting_is_one_clear_error(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("B3LAKE_BACKEND", "gcp")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "backend" in str(err.value) and "gcp" in str(err.value)
+
+
+def test_missing_config_file(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("B3LAKE_CONFIG", "/nonexistent/b3lake.toml")
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings()
