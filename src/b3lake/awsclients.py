@@ -1,10 +1,47 @@
 """One boto3 client factory: every AWS call goes through it, so one ``endpoint_url``
-(moto server, LocalStack) and one optional ``boto3.Session`` redirect the whole pipeline."""
+(moto server, LocalStack) and one optional ``boto3.Session`` redirect the whole pipeline.
+
+boto3 is imported lazily: the trigger Lambda imports this module, and the local backend never
+needs boto3 at all.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
+
+#: The environment variable that points every b3lake AWS client at another endpoint.
+ENDPOINT_ENV = "B3LAKE_AWS_ENDPOINT_URL"
+DEFAULT_REGION = "us-east-1"
+
+# botocore's "standard" mode retries throttling and transient 5xx errors with backoff and jitter,
+# which is what a Lambda burst of S3 events needs (Glue's StartJobRun quota is low).
+_RETRIES = {"mode": "standard", "max_attempts": 6}
+
+
+def session_for(session: Any = None) -> Any:
+    """The given ``boto3.Session``, or a new default one (credentials from the usual chain)."""
+    if session is not None:
+        return session
+    import boto3
+
+    return boto3.session.Session()
+
+
+def endpoint_for(endpoint_url: str | None = None) -> str | None:
+    """An explicit endpoint, else ``B3LAKE_AWS_ENDPOINT_URL``, else None (the real AWS)."""
+    return endpoint_url or os.environ.get(ENDPOINT_ENV) or None
+
+
+def region_for(session: Any = None, region: str | None = None) -> str:
+    """Region: explicit, the session's, ``AWS_DEFAULT_REGION``/``AWS_REGION``, else us-east-1."""
+    return (
+        region
+        or getattr(session, "region_name", None)
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or os.environ.get("AWS_REGION")
+        or DEFAULT_REGION
+    )
 
 
 def client(
@@ -14,9 +51,22 @@ def client(
     session: Any = None,
     region: str | None = None,
 ) -> Any:
-    import boto3
+    """A boto3 client for ``service`` with the b3lake endpoint override and retry policy."""
+    from botocore.config import Config
 
-    session = session or boto3.session.Session()
-    endpoint_url = endpoint_url or os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None
-    region = region or session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return session.client(service, endpoint_url=endpoint_url, region_name=region)
+    session = session_for(session)
+    return session.client(
+        service,
+        endpoint_url=endpoint_for(endpoint_url),
+        region_name=region_for(session, region),
+        config=Config(retries=_RETRIES, user_agent_extra="b3lake"),  # type: ignore[arg-type]
+    )
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ``ClientError`` (``EntityNotFoundException``) or None."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None

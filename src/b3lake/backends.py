@@ -1,7 +1,7 @@
 """The one place that picks adapters: storage, job launcher, catalog and query engine.
 
 ``backend = "local"`` gives a directory lake, the in-process launcher, a JSON catalog and DuckDB;
-``backend = "aws"`` gives S3, the Glue client, the Glue Data Catalog and Athena. Heavy and
+``backend = "aws"`` gives S3, the Glue job launcher, the Glue Data Catalog and Athena. Heavy and
 cloud-only modules are imported only when chosen.
 """
 
@@ -52,7 +52,7 @@ class Backend:
     settings: Settings
     storage: Storage
     catalog: Catalog
-    launcher: Any  # a JobLauncher: LocalLauncher or boto3's Glue client
+    launcher: Any  # a JobLauncher: LocalLauncher or GlueLauncher
 
     def query_engine(self) -> QueryEngine:
         if self.settings.backend == "aws":
@@ -62,6 +62,7 @@ class Backend:
                 workgroup=self.settings.athena_workgroup,
                 database=self.settings.catalog_database,
                 endpoint_url=self.settings.aws_endpoint_url,
+                region=self.settings.aws_region,
             )
         from b3lake.query.duckdb import DuckDBQueryEngine
 
@@ -76,9 +77,9 @@ def build_backend(settings: Settings, *, session: Any = None) -> Backend:
     catalog = catalog_for(storage, settings.catalog_database, endpoint_url=endpoint, session=session)
     launcher: Any
     if settings.backend == "aws":
-        from b3lake.awsclients import client
+        from b3lake.launchers.glue import GlueLauncher
 
-        launcher = client("glue", endpoint_url=endpoint, session=session, region=settings.aws_region)
+        launcher = GlueLauncher(session=session, endpoint_url=endpoint, region=settings.aws_region)
     else:
         from b3lake.launchers.local import LocalLauncher
 

@@ -6,6 +6,12 @@ is the in-process launcher; in AWS the launcher is the boto3 Glue client itself.
 
 S3 delivers at least once: a duplicate event may start a redundant run, which is harmless because
 the refine job rewrites whole partitions (idempotent).
+
+No event is lost when Glue refuses a run (``ConcurrentRunsExceededException``, throttling that
+outlasts botocore's own retries, a missing job): the handler still tries every other date of the
+event, then raises, so Lambda retries the whole event (async invocations: twice, then the
+failure destination). A retry starts every date again; the ones that had started run twice,
+harmlessly. S3 sends one record per notification, so in practice a retry re-starts one date.
 """
 
 from __future__ import annotations
@@ -45,20 +51,32 @@ class TriggerConfig:
 
 
 def _default_launcher() -> Any:
-    import boto3
+    """Glue at ``B3LAKE_AWS_ENDPOINT_URL`` (moto, LocalStack) or the real one."""
+    from b3lake.launchers.glue import GlueLauncher
 
-    return boto3.client("glue", endpoint_url=os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None)
+    return GlueLauncher(endpoint_url=os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None)
+
+
+def _is_test_event(event: Any) -> bool:
+    """``s3:TestEvent``: what S3 sends once when a notification is configured (no Records)."""
+    return (
+        isinstance(event, dict) and event.get("Event") == "s3:TestEvent" and "Records" not in event
+    )
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Start one refine run per trading date found in the event's raw objects."""
+    if _is_test_event(event):
+        log.info(json.dumps({"ignored": "s3:TestEvent", "bucket": event.get("Bucket")}))
+        return {"started": [], "ignored": [{"event": "s3:TestEvent", "reason": "test event"}]}
     config: TriggerConfig = getattr(context, "b3lake_config", None) or TriggerConfig.from_env()
+    refs = parse_s3_event(event)  # EventError before any run starts: a malformed event starts none
     launcher = getattr(context, "b3lake_launcher", None) or _default_launcher()
     bucket, prefix = lake_location(config.lake)
 
-    keys_by_date: dict[str, list[str]] = {}
+    keys_by_date: dict[str, set[str]] = {}
     ignored: list[dict[str, str]] = []
-    for ref in parse_s3_event(event):
+    for ref in refs:
         reason = None
         if not ref.event_name.startswith("ObjectCreated"):
             reason = f"event {ref.event_name} is not an ObjectCreated"
@@ -72,16 +90,18 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             except EventError as exc:
                 reason = str(exc)
             else:
-                keys_by_date.setdefault(raw.dt.isoformat(), []).append(raw.key)
+                keys_by_date.setdefault(raw.dt.isoformat(), set()).add(raw.key)
         if reason:
             ignored.append({"bucket": ref.bucket, "key": ref.key, "reason": reason})
             log.info(json.dumps({"ignored": ref.key, "bucket": ref.bucket, "reason": reason}))
 
-    started, failed = [], []
+    started: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     for day in sorted(keys_by_date):
+        keys = sorted(keys_by_date[day])
         arguments = {
             "--dt": day,
-            "--raw_key": sorted(keys_by_date[day])[0],
+            "--raw_key": keys[0],
             "--lake": config.lake,
             "--run_date": day,
             "--mode": "incremental",
@@ -91,9 +111,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             response = launcher.start_job_run(JobName=config.job_name, Arguments=arguments)
         except Exception as exc:  # noqa: BLE001 - e.g. ConcurrentRunsExceededException
             failed.append({"dt": day, "error": f"{type(exc).__name__}: {exc}"})
-            log.error(json.dumps({"dt": day, "error": str(exc)}))
+            log.error(json.dumps({"dt": day, "error": str(exc), "will_retry": True}))
             continue
-        started.append({"dt": day, "JobRunId": response["JobRunId"], "raw_keys": keys_by_date[day]})
+        started.append({"dt": day, "JobRunId": response["JobRunId"], "raw_keys": keys})
         log.info(json.dumps({"started": response["JobRunId"], "dt": day}))
     if failed:
         # Raising makes Lambda retry the event (and send it to the failure destination at the

@@ -1,0 +1,168 @@
+"""The lake as an S3 bucket and prefix (``s3://bucket/prefix``), behind the Storage port.
+
+Keys are relative to the lake prefix, exactly as in ``LocalStorage``. A single ``PutObject`` is
+atomic in S3 (readers see the old object or the new one, never half), so no temp-and-rename is
+needed. boto3 and pyarrow are imported lazily.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from b3lake import awsclients
+from b3lake.errors import ConfigError, StorageError
+from b3lake.lake.layout import lake_location
+
+if TYPE_CHECKING:
+    import pyarrow.fs
+
+#: ``DeleteObjects`` takes at most 1,000 keys per call.
+DELETE_BATCH = 1000
+
+
+class S3Storage:
+    """Storage on S3 (or anything that speaks its API at ``endpoint_url``, e.g. moto server)."""
+
+    def __init__(
+        self,
+        lake: str,
+        *,
+        endpoint_url: str | None = None,
+        session: Any = None,
+        region: str | None = None,
+        client: Any = None,
+    ) -> None:
+        if not lake.startswith("s3://"):
+            raise ConfigError("an S3 lake must be s3://bucket/prefix", field="lake", value=lake)
+        self.bucket, self.prefix = lake_location(lake)
+        if not self.bucket:
+            raise ConfigError("an S3 lake needs a bucket name", field="lake", value=lake)
+        self.root = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        self.session = session
+        self.endpoint_url = awsclients.endpoint_for(endpoint_url)
+        self.region = region
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = awsclients.client(
+                "s3", endpoint_url=self.endpoint_url, session=self.session, region=self.region
+            )
+        return self._client
+
+    def _key(self, key: str) -> str:
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise StorageError("key escapes the lake", source=key or "<empty key>")
+        return self.prefix + key
+
+    def _fail(self, action: str, key: str, exc: Exception) -> StorageError:
+        code = awsclients.error_code(exc) or type(exc).__name__
+        return StorageError(f"cannot {action}: {code}: {exc}", source=self.uri(key))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("write", key, exc) from exc
+
+    def get_bytes(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return bytes(response["Body"].read())
+        except ClientError as exc:
+            if awsclients.error_code(exc) in ("NoSuchKey", "404"):
+                raise StorageError("object not found", source=self.uri(key)) from exc
+            raise self._fail("read", key, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("read", key, exc) from exc
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if awsclients.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise self._fail("check", key, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("check", key, exc) from exc
+        return True
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, sorted; folder markers (keys ending in ``/``) are skipped."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if prefix.startswith("/") or ".." in prefix.split("/"):
+            raise StorageError("prefix escapes the lake", source=prefix)
+        keys: list[str] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    full = item["Key"]
+                    if not full.endswith("/"):
+                        keys.append(full[len(self.prefix) :])
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("list", prefix, exc) from exc
+        return sorted(keys)
+
+    def delete_keys(self, keys: list[str]) -> None:
+        """Delete in batches of 1,000 (the API limit); a missing key is not an error (as in S3)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = [self._key(k) for k in keys]
+        for start in range(0, len(full), DELETE_BATCH):
+            batch = full[start : start + DELETE_BATCH]
+            try:
+                response = self.client.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise self._fail("delete", batch[0][len(self.prefix) :], exc) from exc
+            errors = response.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise StorageError(
+                    f"cannot delete {len(errors)} object(s): {first.get('Code')}: "
+                    f"{first.get('Message')}",
+                    source=f"s3://{self.bucket}/{first.get('Key')}",
+                )
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def arrow_filesystem(self) -> tuple[pyarrow.fs.FileSystem, str]:
+        """A pyarrow ``S3FileSystem`` on the same endpoint, region and session as boto3.
+
+        With an endpoint override (moto server, LocalStack) the scheme follows the URL; writers
+        should pass ``create_dir=False`` so that no folder-marker objects are made.
+        """
+        import pyarrow.fs
+
+        options: dict[str, Any] = {"region": awsclients.region_for(self.session, self.region)}
+        # An explicit session's credentials are passed on; otherwise pyarrow's own AWS SDK chain
+        # (environment, profile, instance or container role) is used, and it refreshes them.
+        credentials = self.session.get_credentials() if self.session is not None else None
+        if credentials is not None:
+            frozen = credentials.get_frozen_credentials()
+            options.update(access_key=frozen.access_key, secret_key=frozen.secret_key)
+            if frozen.token:
+                options["session_token"] = frozen.token
+        if self.endpoint_url:
+            parts = urlsplit(self.endpoint_url)
+            if parts.scheme and parts.netloc:
+                options.update(endpoint_override=parts.netloc, scheme=parts.scheme)
+            else:
+                options["endpoint_override"] = self.endpoint_url
+        base = f"{self.bucket}/{self.prefix}".rstrip("/")
+        return pyarrow.fs.S3FileSystem(**options), base
