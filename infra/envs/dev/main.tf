@@ -1,0 +1,159 @@
+# b3lake dev environment: storage, roles, trigger and extract Lambdas, refine Glue job, catalog tables, Athena.
+#
+#   make package                                     # builds dist/ (manifest.json, wheel, zips, Glue script)
+#   cp terraform.tfvars.example terraform.tfvars     # then edit
+#   terraform init && terraform apply
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  name_prefix = "${var.project}-${var.environment}"
+  account_id  = data.aws_caller_identity.current.account_id
+  region      = data.aws_region.current.name
+
+  tags = merge(
+    {
+      project     = var.project
+      environment = var.environment
+      managed-by  = "terraform"
+    },
+    var.tags,
+  )
+
+  # What scripts/package.py built (see its manifest.json).
+  dist_dir = coalesce(var.dist_dir, abspath("${path.root}/../../../dist"))
+  manifest = jsondecode(file("${local.dist_dir}/manifest.json"))
+
+  lake_bucket_name           = coalesce(var.lake_bucket_name, "${local.name_prefix}-lake-${local.account_id}-${local.region}")
+  scripts_bucket_name        = coalesce(var.scripts_bucket_name, "${local.name_prefix}-scripts-${local.account_id}-${local.region}")
+  athena_results_bucket_name = coalesce(var.athena_results_bucket_name, "${local.name_prefix}-athena-${local.account_id}-${local.region}")
+
+  glue_job_name         = coalesce(var.glue_job_name, "${local.name_prefix}-refine")
+  athena_workgroup      = coalesce(var.athena_workgroup, local.name_prefix)
+  trigger_function_name = "${local.name_prefix}-trigger"
+  extract_function_name = "${local.name_prefix}-extract"
+  trigger_dlq_name      = "${local.name_prefix}-trigger-dlq"
+  extract_dlq_name      = "${local.name_prefix}-extract-dlq"
+
+  roles = var.use_existing_roles ? {
+    trigger   = var.existing_role_arn
+    extract   = var.existing_role_arn
+    glue      = var.existing_role_arn
+    scheduler = var.existing_role_arn
+    } : {
+    trigger   = module.iam[0].trigger_role_arn
+    extract   = module.iam[0].extract_role_arn
+    glue      = module.iam[0].glue_role_arn
+    scheduler = module.iam[0].scheduler_role_arn
+  }
+
+  # The settings every b3lake process on AWS reads (b3lake.settings.Settings, env prefix B3LAKE_).
+  lambda_environment = {
+    B3LAKE_BACKEND          = "aws"
+    B3LAKE_LAKE             = module.lake_storage.lake_uri
+    B3LAKE_GLUE_JOB_NAME    = local.glue_job_name
+    B3LAKE_CATALOG_DATABASE = var.catalog_database
+    B3LAKE_SOURCES          = jsonencode(var.sources)
+    B3LAKE_ATHENA_WORKGROUP = local.athena_workgroup
+  }
+}
+
+module "lake_storage" {
+  source = "../../modules/lake_storage"
+
+  lake_bucket_name           = local.lake_bucket_name
+  scripts_bucket_name        = local.scripts_bucket_name
+  athena_results_bucket_name = local.athena_results_bucket_name
+  lake_prefix                = var.lake_prefix
+  force_destroy              = var.force_destroy
+}
+
+module "iam" {
+  source = "../../modules/iam"
+  count  = var.use_existing_roles ? 0 : 1
+
+  name_prefix           = local.name_prefix
+  lake_bucket_arn       = module.lake_storage.lake_bucket_arn
+  lake_prefix           = var.lake_prefix
+  scripts_bucket_arn    = module.lake_storage.scripts_bucket_arn
+  glue_job_name         = local.glue_job_name
+  catalog_database      = var.catalog_database
+  trigger_function_name = local.trigger_function_name
+  extract_function_name = local.extract_function_name
+  trigger_dlq_name      = local.trigger_dlq_name
+  extract_dlq_name      = local.extract_dlq_name
+}
+
+module "glue_job" {
+  source = "../../modules/glue_job"
+
+  job_name             = local.glue_job_name
+  role_arn             = local.roles.glue
+  scripts_bucket_id    = module.lake_storage.scripts_bucket_id
+  script_path          = "${local.dist_dir}/${local.manifest.glue_script}"
+  script_key           = local.manifest.glue_script
+  wheel_path           = "${local.dist_dir}/${local.manifest.wheel}"
+  extra_python_modules = var.glue_extra_python_modules
+  lake_uri             = module.lake_storage.lake_uri
+  catalog_database     = module.catalog.database_name
+  glue_version         = var.glue_version
+  worker_type          = var.glue_worker_type
+  number_of_workers    = var.glue_number_of_workers
+  max_concurrent_runs  = var.glue_max_concurrent_runs
+  timeout_minutes      = var.glue_timeout_minutes
+}
+
+module "trigger" {
+  source = "../../modules/trigger"
+
+  function_name      = local.trigger_function_name
+  role_arn           = local.roles.trigger
+  package_path       = "${local.dist_dir}/${local.manifest.lambda.trigger}"
+  environment        = merge(local.lambda_environment, { B3LAKE_GLUE_JOB_NAME = module.glue_job.job_name })
+  lake_bucket_id     = module.lake_storage.lake_bucket_id
+  lake_bucket_arn    = module.lake_storage.lake_bucket_arn
+  filter_prefix      = "${var.lake_prefix}raw/"
+  filter_suffix      = ".parquet"
+  dlq_name           = local.trigger_dlq_name
+  log_retention_days = var.log_retention_days
+  tracing_mode       = var.lambda_tracing_mode
+}
+
+module "extract" {
+  source = "../../modules/extract"
+
+  function_name       = local.extract_function_name
+  role_arn            = local.roles.extract
+  scheduler_role_arn  = local.roles.scheduler
+  package_path        = "${local.dist_dir}/${local.manifest.lambda.extract}"
+  layer_arns          = [var.aws_sdk_pandas_layer_arn]
+  environment         = local.lambda_environment
+  memory_size         = var.extract_memory_size
+  timeout             = var.extract_timeout
+  schedule_expression = var.extract_schedule_expression
+  schedule_timezone   = var.extract_schedule_timezone
+  schedule_enabled    = var.extract_schedule_enabled
+  dlq_name            = local.extract_dlq_name
+  log_retention_days  = var.log_retention_days
+  tracing_mode        = var.lambda_tracing_mode
+}
+
+module "catalog" {
+  source = "../../modules/catalog"
+
+  database_name   = var.catalog_database
+  create_database = var.create_catalog_database
+  manage_tables   = var.manage_catalog_tables
+  lake_bucket_id  = module.lake_storage.lake_bucket_id
+  lake_prefix     = var.lake_prefix
+}
+
+module "athena" {
+  source = "../../modules/athena"
+
+  workgroup_name    = local.athena_workgroup
+  results_bucket_id = module.lake_storage.athena_results_bucket_id
+  database_name     = module.catalog.database_name
+  force_destroy     = var.force_destroy
+}
