@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +124,15 @@ _TRAILER_COUNT = slice(31, 42)  # positions 32-42
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # Rows per block: all field slices of one block stay in the CPU cache (about 4 MB of records).
 _BLOCK_ROWS = 16384
+_THREADS = min(4, os.cpu_count() or 1)
+# Per column of a record: allowed byte range [_LOW, _LOW + _SPAN] ('0'-'9' or printable ASCII).
+_LOW = np.full(RECORD_LENGTH, 0x20, dtype=np.uint8)
+_SPAN = np.full(RECORD_LENGTH, 0x5E, dtype=np.uint8)
+_SPAN[:2] = 0xFF  # tipreg, checked with the frame
+for _f in _FIELDS:
+    if _f.kind != "text":
+        _LOW[_f.start : _f.end], _SPAN[_f.start : _f.end] = ord("0"), 9
+_POWERS = {w: 10 ** np.arange(w - 1, -1, -1, dtype=np.int64) for w in range(1, 19)}
 
 
 @dataclass
@@ -274,18 +285,15 @@ def _check_frame(lines: np.ndarray, text: bytes, source: str) -> None:
 # -------------------------------------------------------------------------- fields
 
 
-def _digits(block: np.ndarray, field: str, row0: int, problems: list[_Problem]) -> np.ndarray:
-    """Unsigned integers from ASCII digit columns; rows with a non-digit are a problem and -1."""
-    d = block - np.uint8(ord("0"))
-    bad = d > 9
-    powers = 10 ** np.arange(block.shape[1] - 1, -1, -1, dtype=np.int64)
-    out: np.ndarray = np.einsum("ij,j->i", d, powers, dtype=np.int64, casting="unsafe")
-    if bad.any():
-        bad_rows = bad.any(axis=1)
-        i = int(np.argmax(bad_rows))
-        value = block[i].tobytes().decode("latin-1")
-        count = int(bad_rows.sum())
-        problems.append(_Problem(row0 + i, field, "not an unsigned number", value, count))
+def _numbers(raw: np.ndarray, bad_rows: np.ndarray | None) -> np.ndarray:
+    """Unsigned integers from validated ASCII digit columns (-1 where the row is bad).
+
+    Σ(b - 48)·10^k = Σ b·10^k - 48·Σ10^k: one einsum pass over the raw bytes, no digit copy.
+    """
+    powers = _POWERS[raw.shape[1]]
+    out: np.ndarray = np.einsum("ij,j->i", raw, powers, dtype=np.int64, casting="unsafe")
+    out -= 48 * int(powers.sum())
+    if bad_rows is not None:
         out[bad_rows] = -1
     return out
 
@@ -297,7 +305,7 @@ def _dates(values: np.ndarray, field: str, row0: int, problems: list[_Problem]) 
     months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
     ok &= days.astype("datetime64[M]") == months  # 31 April, 29 February 2021...
-    null = values < 0  # already reported by _digits
+    null = values < 0  # non-digits, already reported
     if field == "datven":
         null |= values == NO_EXPIRY
     bad = ~(ok | null)
@@ -311,11 +319,16 @@ def _dates(values: np.ndarray, field: str, row0: int, problems: list[_Problem]) 
     return out
 
 
-def _text(block: np.ndarray, field: str, row0: int, problems: list[_Problem]) -> pa.Array:
-    """Right-trimmed strings from fixed-width latin-1 bytes (transcoded to UTF-8 only if needed)."""
-    chars = np.ascontiguousarray(block)
+def _text(
+    raw: np.ndarray, plain: bool, field: str, row0: int, problems: list[_Problem]
+) -> pa.Array:
+    """Right-trimmed strings from fixed-width latin-1 bytes (transcoded to UTF-8 only if needed).
+
+    ``plain`` says the bytes are printable ASCII, hence already UTF-8: one copy, one trim.
+    """
+    chars = np.ascontiguousarray(raw)
     n, width = chars.shape
-    if not (chars - np.uint8(0x20) > 0x5E).any():  # printable ASCII only: already UTF-8
+    if plain:
         offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
         strings = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
         return pc.ascii_rtrim(strings, characters=" ")
@@ -338,6 +351,35 @@ def _text(block: np.ndarray, field: str, row0: int, problems: list[_Problem]) ->
     return pc.utf8_rtrim(strings, characters=" ")
 
 
+def _parse_block(block: np.ndarray, row0: int) -> tuple[dict[str, Any], list[_Problem]]:
+    """Every field of a cache-sized block of type-01 records, and the problems found in it.
+
+    One vector comparison flags, per column, bytes that are not digits (numeric fields) or not
+    printable ASCII (text fields); only flagged fields take a slower path.
+    """
+    problems: list[_Problem] = []
+    parts: dict[str, Any] = {}
+    flagged: np.ndarray = (block - _LOW) > _SPAN
+    suspect = np.asarray(flagged.any(axis=0))
+    for f in _FIELDS:
+        raw = block[:, f.start : f.end]
+        dirty = bool(suspect[f.start : f.end].any())
+        if f.kind == "text":
+            parts[f.name] = _text(raw, not dirty, f.name, row0, problems)
+            continue
+        bad_rows: np.ndarray | None = None
+        if dirty:
+            rows = np.asarray(flagged[:, f.start : f.end].any(axis=1))
+            i = int(np.argmax(rows))
+            value = raw[i].tobytes().decode("latin-1")
+            count = int(rows.sum())
+            problems.append(_Problem(row0 + i, f.name, "not an unsigned number", value, count))
+            bad_rows = rows
+        values = _numbers(raw, bad_rows)
+        parts[f.name] = _dates(values, f.name, row0, problems) if f.kind == "date" else values
+    return parts, problems
+
+
 def _decimal(unscaled: np.ndarray, type_: pa.DataType) -> pa.Array:
     """decimal128 straight from non-negative unscaled integers (the implied decimals)."""
     words = np.zeros((unscaled.size, 2), dtype=np.int64)  # little-endian: low word, high word 0
@@ -356,19 +398,16 @@ def _repeated(value: str, n: int) -> pa.Array:
 def _build_table(body: np.ndarray, source: str, ingested_at: dt.datetime) -> pa.Table:
     """Parse block by block (cache-sized), report the earliest problem, else assemble the table."""
     n = body.shape[0]
+    starts = range(0, max(n, 1), _BLOCK_ROWS)
     problems: list[_Problem] = []
     parts: dict[str, list[Any]] = {f.name: [] for f in _FIELDS}
-    for row0 in range(0, max(n, 1), _BLOCK_ROWS):
-        block = body[row0 : row0 + _BLOCK_ROWS]
-        for f in _FIELDS:
-            cols = block[:, f.start : f.end]
-            if f.kind == "text":
-                parts[f.name].append(_text(cols, f.name, row0, problems))
-            elif f.kind == "date":
-                values = _digits(cols, f.name, row0, problems)
-                parts[f.name].append(_dates(values, f.name, row0, problems))
-            else:
-                parts[f.name].append(_digits(cols, f.name, row0, problems))
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy and arrow release the GIL
+        for block_parts, block_problems in pool.map(
+            lambda row0: _parse_block(body[row0 : row0 + _BLOCK_ROWS], row0), starts
+        ):
+            problems += block_problems
+            for name, values in block_parts.items():
+                parts[name].append(values)
     if problems:
         first = min(problems, key=lambda p: (p.row, _FIELD_ORDER[p.field]))
         more = sum(p.count for p in problems) - 1
