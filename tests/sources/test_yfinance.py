@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -13,6 +15,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
+import requests
+import responses
 
 from b3lake.errors import FetchError, ParseError, SourceError
 from b3lake.sources import calendar as b3cal
@@ -247,3 +251,62 @@ def test_default_downloader_asks_for_unadjusted_prices(monkeypatch: pytest.Monke
     assert seen["auto_adjust"] is False
     assert seen["start"] == "2019-03-01"
     assert seen["end"] == "2019-03-08"  # yfinance's end is exclusive
+
+
+def _chart_json(ticker: str) -> dict[str, Any]:
+    """Yahoo's v8 chart response for the recorded CSV (timestamps at the 10:00 open, UTC-3)."""
+    frame = pd.read_csv(io.BytesIO(_csv(ticker)), na_values=["null"])
+    sp = dt.timezone(dt.timedelta(hours=-3))
+    stamps = [
+        int(dt.datetime.fromisoformat(d).replace(hour=10, tzinfo=sp).timestamp())
+        for d in frame["Date"]
+    ]
+
+    def col(name: str) -> list[float | None]:
+        return [None if math.isnan(v) else v for v in frame[name].astype(float)]
+
+    meta = {
+        "currency": "BRL",
+        "symbol": f"{ticker}.SA",
+        "exchangeName": "SAO",
+        "instrumentType": "EQUITY",
+        "gmtoffset": -10800,
+        "timezone": "BRT",
+        "exchangeTimezoneName": "America/Sao_Paulo",
+        "regularMarketTime": stamps[-1],
+        "dataGranularity": "1d",
+        "priceHint": 2,
+    }
+    quote = {k.lower(): col(k) for k in ("Open", "High", "Low", "Close", "Volume")}
+    result = {
+        "meta": meta,
+        "timestamp": stamps,
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": col("Adj Close")}]},
+    }
+    return {"chart": {"result": [result], "error": None}}
+
+
+@pytest.mark.parametrize("ticker", ["PETR4", "BOVA11"])
+def test_real_yfinance_parsing_replayed(
+    ticker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default downloader through yfinance's own HTTP parsing, Yahoo replayed by responses."""
+    yf = pytest.importorskip("yfinance")
+    monkeypatch.setenv("YF_DISABLE_CURL_CFFI", "1")
+    yf.set_tz_cache_location(str(tmp_path))  # no writes to ~/.cache, no warm cache
+    yahoo = r"https://query\d\.finance\.yahoo\.com"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(re.compile(r"https://fc\.yahoo\.com/.*"), body="")
+        rsps.get(re.compile(yahoo + r"/v1/test/getcrumb.*"), body="crumb")
+        rsps.get(re.compile(yahoo + rf"/v8/finance/chart/{ticker}\.SA.*"), json=_chart_json(ticker))
+        downloader = yfs.make_yfinance_downloader(requests.Session())
+        result = yfs.fetch_history([ticker], FIRST, LAST, downloader=downloader)
+    assert result.missing == []
+    parsed = yfs.parse_yfinance_csv(_csv(ticker), ticker=ticker, source_name="x")
+    assert result.table.num_rows == ROWS[ticker]
+    fetched = result.table.select(VALUES).to_pylist()
+    expected = parsed.select(VALUES).to_pylist()
+    for got, want in zip(fetched, expected, strict=True):
+        assert got["date"] == want["date"] and got["volume"] == want["volume"]
+        for key in ("open", "high", "low", "close", "adj_close"):
+            assert got[key] == pytest.approx(want[key], rel=1e-9), (got["date"], key)

@@ -265,21 +265,32 @@ def frame_to_table(
     return _build(rows, ingested_at=ingested_at)
 
 
+def make_yfinance_downloader(session: Any = None) -> Downloader:
+    """A downloader over the real yfinance; ``session`` (e.g. a ``requests.Session``) is passed
+    through, which lets tests replay Yahoo's chart JSON through yfinance's own parsing."""
+
+    def download(symbol: str, start: dt.date, end: dt.date) -> Any:
+        import yfinance as yf
+
+        return yf.download(
+            symbol,
+            start=start.isoformat(),
+            end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
+            interval="1d",
+            auto_adjust=False,  # unadjusted OHLC, "Adj Close" alongside
+            actions=False,
+            progress=False,
+            threads=False,
+            multi_level_index=False,
+            session=session,
+        )
+
+    return download
+
+
 def yfinance_downloader(symbol: str, start: dt.date, end: dt.date) -> Any:
     """Call the real yfinance: unadjusted prices (``auto_adjust=False``), ``end`` made exclusive."""
-    import yfinance as yf
-
-    return yf.download(
-        symbol,
-        start=start.isoformat(),
-        end=(end + dt.timedelta(days=1)).isoformat(),
-        interval="1d",
-        auto_adjust=False,
-        actions=False,
-        progress=False,
-        threads=False,
-        multi_level_index=False,
-    )
+    return make_yfinance_downloader()(symbol, start, end)
 
 
 def _source_name(symbol: str, start: dt.date, end: dt.date) -> str:
