@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from b3lake.errors import B3LakeError, ConfigError
@@ -360,13 +361,13 @@ def main() -> None:
     except B3LakeError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - never a bare traceback without --debug
         if debug:
             traceback.print_exc()
         err_console.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc} (rerun with --debug)",
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug)",
             highlight=False,
             soft_wrap=True,
         )

@@ -1,0 +1,64 @@
+"""The CLI as a user meets it: help with examples, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = [
+    ["run"],
+    ["extract", "cotahist"],
+    ["extract", "ibov"],
+    ["extract", "yfinance"],
+    ["refine"],
+    ["query"],
+    ["runs"],
+    ["catalog"],
+    ["report"],
+]
+
+
+def b3lake(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "b3lake.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(cwd or Path.cwd())},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    out = b3lake(*command, "--help")
+    assert out.returncode == 0, out.stderr
+    assert "Example" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["extract", "cotahist", "--file", "missing.zip"], "missing.zip: file not found"),
+        (["query", "SELECT * FROM no_such_table"], "no_such_table"),
+        (["catalog", "no_such_table"], "unknown table"),
+        (["refine", "--dt", "2021-13-01"], "--dt"),
+        (["--backend", "gcp", "runs"], "backend"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
+    out = b3lake("--lake", str(tmp_path / "lake"), *args, cwd=tmp_path)
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), out.stderr
+    assert message in lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    out = b3lake("--debug", "--lake", str(tmp_path), "catalog", "nope", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "Traceback" in out.stderr
