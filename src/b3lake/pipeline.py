@@ -135,8 +135,8 @@ class Pipeline:
         elif year is not None or day is not None:
             with _timed(report.seconds, "download"):
                 y = year if year is not None else day.year  # type: ignore[union-attr]
-                data = cotahist.download_cotahist(year=y, month=month, day=day)
-            payloads = [(data, cotahist.cotahist_file_name(year=y, month=month, day=day))]
+                body = cotahist.download_cotahist(year=y, month=month, day=day)
+            payloads = [(body, cotahist.cotahist_file_name(year=y, month=month, day=day))]
         else:
             raise SourceError("give COTAHIST files, or a year, month or date to download")
         for data, name in payloads:
@@ -177,7 +177,9 @@ class Pipeline:
                             ibov.parse_portfolio_json(data, source_name=path.name, index=index)
                         )
                     else:
-                        tables.append(ibov.parse_portfolio_csv(data, source_name=path.name, index=index))
+                        tables.append(
+                            ibov.parse_portfolio_csv(data, source_name=path.name, index=index)
+                        )
                     report.inputs.append(str(path))
             else:
                 tables.append(ibov.fetch_portfolio(index, language=language, segment=segment))
@@ -218,7 +220,9 @@ class Pipeline:
                         raise SourceError("file not found", source=str(path))
                     ticker = yf.normalize_ticker(path.stem)
                     parts.append(
-                        yf.parse_yfinance_csv(path.read_bytes(), ticker=ticker, source_name=path.name)
+                        yf.parse_yfinance_csv(
+                            path.read_bytes(), ticker=ticker, source_name=path.name
+                        )
                     )
                     report.inputs.append(str(path))
                 table = pa.concat_tables(parts)
@@ -238,7 +242,11 @@ class Pipeline:
     # -- refine and runs ---------------------------------------------------------------------
 
     def refine(
-        self, *, day: dt.date | None = None, mode: str = "incremental", run_date: dt.date | None = None
+        self,
+        *,
+        day: dt.date | None = None,
+        mode: str = "incremental",
+        run_date: dt.date | None = None,
     ) -> str:
         """Start a refine run by hand (a backfill is ``mode="full"``); returns the run id."""
         if mode not in ("incremental", "full"):
@@ -268,7 +276,9 @@ class Pipeline:
             run_ids = [s["JobRunId"] for r in self.bus.results for s in r["started"]]
         for run in self.runs():
             if run.id in (run_ids or []) and run.state == "FAILED":
-                raise JobError(f"refine run {run.id} failed: {run.error}", source=run.arguments.get("--dt"))
+                raise JobError(
+                    f"refine run {run.id} failed: {run.error}", source=run.arguments.get("--dt")
+                )
 
 
 # -- the whole pipeline ----------------------------------------------------------------------
@@ -332,7 +342,11 @@ def run_pipeline(
         for stage, secs in e.seconds.items():
             seconds[f"{e.source} {stage}"] = secs
     seconds["refine (sum of job runs)"] = sum(
-        ((r.completed_on - r.started_on).total_seconds() if r.completed_on and r.started_on else 0.0)
+        (
+            (r.completed_on - r.started_on).total_seconds()
+            if r.completed_on and r.started_on
+            else 0.0
+        )
         for r in runs
     )
     backend = pipeline.backend
@@ -341,20 +355,24 @@ def run_pipeline(
         counts["raw rows"], counts["raw objects"] = _rows_under(backend, "raw/")
         counts["refined rows"], counts["refined objects"] = _rows_under(backend, "refined/")
         counts["quarantined rows"], _ = _rows_under(backend, "quarantine/")
-        counts["refined_quotes partitions"] = len(
-            backend.storage.list_keys("refined/quotes/")
-        )
+        counts["refined_quotes partitions"] = len(backend.storage.list_keys("refined/quotes/"))
     engine = backend.query_engine()
     examples: dict[str, pa.Table] = {}
     with _timed(seconds, "example queries"):
         counts["sessions"] = int(
-            engine.query("SELECT count(DISTINCT dt) AS n FROM refined_quotes").column("n")[0].as_py()
+            engine.query("SELECT count(DISTINCT dt) AS n FROM refined_quotes")
+            .column("n")[0]
+            .as_py()
         )
         counts["tickers"] = int(
-            engine.query("SELECT count(DISTINCT ticker) AS n FROM refined_quotes").column("n")[0].as_py()
+            engine.query("SELECT count(DISTINCT ticker) AS n FROM refined_quotes")
+            .column("n")[0]
+            .as_py()
         )
         for title, sql in EXAMPLE_QUERIES.items():
             examples[title.format(ticker=example_ticker)] = engine.query(
                 sql.format(ticker=example_ticker)
             )
-    return RunSummary(extracts=extracts, job_runs=runs, counts=counts, seconds=seconds, examples=examples)
+    return RunSummary(
+        extracts=extracts, job_runs=runs, counts=counts, seconds=seconds, examples=examples
+    )

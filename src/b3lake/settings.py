@@ -23,6 +23,7 @@ from pydantic_settings import (
 from b3lake.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "b3lake.toml"
+Source = Literal["cotahist", "ibov", "yfinance"]
 
 
 class UniverseSettings(BaseSettings):
@@ -56,9 +57,7 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     # Endpoint override for every AWS client (moto server, LocalStack); None = the real AWS.
     aws_endpoint_url: str | None = None
-    sources: list[Literal["cotahist", "ibov", "yfinance"]] = Field(
-        default_factory=lambda: ["cotahist"]
-    )
+    sources: list[Source] = Field(default_factory=lambda: list[Source](["cotahist"]))
     universe: UniverseSettings = Field(default_factory=UniverseSettings)
     # yfinance tickers (B3 codes, without .SA); also the default tickers of the report.
     tickers: list[str] = Field(default_factory=list)
@@ -106,4 +105,6 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(first["msg"], source="settings", field=field, value=first.get("input")) from exc
+        raise ConfigError(
+            first["msg"], source="settings", field=field, value=first.get("input")
+        ) from exc

@@ -43,7 +43,8 @@ class LocalCatalog:
 
     def _table_doc(self, doc: dict[str, Any], name: str) -> dict[str, Any]:
         try:
-            return doc["tables"][name]  # type: ignore[no-any-return]
+            table: dict[str, Any] = doc["tables"][name]
+            return table
         except KeyError:
             known = ", ".join(sorted(doc["tables"])) or "none yet"
             raise CatalogError(
