@@ -1,0 +1,83 @@
+"""Engine port: where the PySpark-API transform runs.
+
+Two adapters, one transform: ``SQLFrameDuckDBEngine`` (local default, embedded, no JVM) and
+``SparkEngine`` (Glue 5.0 and the parity test). An engine only moves data in and out
+(Arrow or raw Parquet keys -> DataFrame -> Arrow); the transform never touches I/O.
+
+The transform gets the PySpark ``functions`` module and ``Window`` of the engine that made its
+input from :func:`sql_api`, so the same code runs on both without ``sqlframe.activate`` (which
+patches ``pyspark`` globally and would break running both engines in one process, as the
+parity test does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from b3lake.storage import Storage
+
+DataFrame = Any  # a pyspark.sql.DataFrame or a sqlframe DataFrame (same API)
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the refine job needs from a DataFrame engine."""
+
+    name: str
+
+    def from_arrow(self, table: pa.Table) -> DataFrame:
+        """A DataFrame over an Arrow table (types kept: decimals, dates, int8)."""
+
+    def read_parquet(self, storage: Storage, keys: list[str], schema: pa.Schema) -> DataFrame:
+        """A DataFrame over lake objects, projected and cast to ``schema`` (empty if no keys)."""
+
+    def to_arrow(self, df: DataFrame) -> pa.Table:
+        """Run the plan and collect the result as Arrow (the engine's own types)."""
+
+    def close(self) -> None:
+        """Release what the engine created (views, a session it started itself)."""
+
+
+@dataclass(frozen=True)
+class SqlApi:
+    """The PySpark DataFrame API pieces of one engine."""
+
+    F: ModuleType
+    Window: Any
+
+
+def sql_api(df: DataFrame) -> SqlApi:
+    """``functions`` and ``Window`` matching the engine that built ``df``."""
+    if type(df).__module__.startswith("sqlframe"):
+        from sqlframe.duckdb import Window
+        from sqlframe.duckdb import functions as F  # noqa: N812
+
+        return SqlApi(F, Window)
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F  # noqa: N812
+
+    return SqlApi(F, Window)
+
+
+def default_engine() -> Engine:
+    """The local default: SQLFrame on an in-memory DuckDB."""
+    from b3lake.engines.sqlframe_duckdb import SQLFrameDuckDBEngine
+
+    return SQLFrameDuckDBEngine()
+
+
+def engine_by_name(name: str) -> Engine:
+    if name in ("sqlframe", "duckdb", "sqlframe_duckdb"):
+        return default_engine()
+    if name == "spark":
+        from b3lake.engines.spark import SparkEngine
+
+        return SparkEngine()
+    from b3lake.errors import ConfigError
+
+    raise ConfigError("unknown engine (sqlframe or spark)", field="engine", value=name)

@@ -1,0 +1,194 @@
+"""Input and output contracts of the refine job as pyarrow schemas.
+
+The single source of truth for refined table types: the job casts to them (and fails on drift),
+the catalog registers them, the Terraform tests read them. Each refined table has a *file*
+schema (what ``part-0.parquet`` holds) and *partition* fields (Hive-style, in the key only).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# ---------------------------------------------------------------------------------------- raw
+# The raw columns the job reads (a projection of docs/architecture.md's raw schemas).
+RAW_COTAHIST = pa.schema(
+    [
+        ("datpre", pa.date32()),
+        ("codbdi", pa.string()),
+        ("codneg", pa.string()),
+        ("tpmerc", pa.string()),
+        ("nomres", pa.string()),
+        ("prazot", pa.string()),
+        ("preabe", pa.decimal128(13, 2)),
+        ("premax", pa.decimal128(13, 2)),
+        ("premin", pa.decimal128(13, 2)),
+        ("premed", pa.decimal128(13, 2)),
+        ("preult", pa.decimal128(13, 2)),
+        ("totneg", pa.int64()),
+        ("quatot", pa.int64()),
+        ("voltot", pa.decimal128(18, 2)),
+        ("fatcot", pa.int32()),
+        ("codisi", pa.string()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+    ]
+)
+RAW_YFINANCE = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("date", pa.date32()),
+        ("open", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+        ("close", pa.float64()),
+        ("volume", pa.int64()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+    ]
+)
+RAW_IBOV_PORTFOLIO = pa.schema(
+    [
+        ("index", pa.string()),
+        ("portfolio_date", pa.date32()),
+        ("ticker", pa.string()),
+        ("asset", pa.string()),
+        ("share_type", pa.string()),
+        ("sector", pa.string()),
+        ("theoretical_quantity", pa.int64()),
+        ("participation", pa.float64()),
+        ("segment", pa.int8()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+    ]
+)
+RAW_INPUTS: dict[str, pa.Schema] = {
+    "cotahist": RAW_COTAHIST,
+    "yfinance": RAW_YFINANCE,
+    "ibov_portfolio": RAW_IBOV_PORTFOLIO,
+}
+
+# ------------------------------------------------------------------------------------ refined
+REFINED_QUOTES = pa.schema(
+    [
+        ("source", pa.string()),
+        ("isin", pa.string()),
+        ("name", pa.string()),
+        ("open", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+        ("close", pa.float64()),
+        ("avg_price", pa.float64()),
+        ("volume", pa.int64()),
+        ("traded_value", pa.float64()),
+        ("trades", pa.int64()),
+        ("ma_5", pa.float64()),
+        ("ma_7", pa.float64()),
+        ("ma_21", pa.float64()),
+        ("close_lag_1", pa.float64()),
+        ("close_lag_2", pa.float64()),
+        ("close_lag_3", pa.float64()),
+        ("close_delta", pa.float64()),
+        ("pct_change", pa.float64()),
+        ("days_since_prev_session", pa.int32()),
+        ("run_date", pa.date32()),
+        ("days_since_trade", pa.int32()),
+    ]
+)
+REFINED_MONTHLY = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("source", pa.string()),
+        ("sessions", pa.int32()),
+        ("total_volume", pa.int64()),
+        ("total_traded_value", pa.float64()),
+        ("avg_close", pa.float64()),
+        ("first_close", pa.float64()),
+        ("last_close", pa.float64()),
+        ("monthly_return", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+    ]
+)
+REFINED_IBOV_PORTFOLIO = pa.schema(
+    [
+        ("index", pa.string()),
+        ("ticker", pa.string()),
+        ("asset", pa.string()),
+        ("sector", pa.string()),
+        ("share_type", pa.string()),
+        ("weight", pa.float64()),
+        ("theoretical_quantity", pa.int64()),
+        ("sector_weight", pa.float64()),
+        ("share_type_weight", pa.float64()),
+    ]
+)
+
+PARTITION_FIELDS: dict[str, pa.Field] = {
+    "dt": pa.field("dt", pa.date32()),
+    "ticker": pa.field("ticker", pa.string()),
+    "month": pa.field("month", pa.string()),
+}
+
+# Catalog name -> file schema. Partition keys come from ``b3lake.lake.layout.REFINED_TABLES``.
+REFINED_SCHEMAS: dict[str, pa.Schema] = {
+    "refined_quotes": REFINED_QUOTES,
+    "refined_monthly": REFINED_MONTHLY,
+    "refined_ibov_portfolio": REFINED_IBOV_PORTFOLIO,
+}
+
+# ---------------------------------------------------------------------------------- quarantine
+# Rows that broke a rule, as the transform normalised them, plus the rule and a reason.
+QUARANTINE_QUOTES = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("source", pa.string()),
+        ("record_key", pa.string()),
+        ("isin", pa.string()),
+        ("name", pa.string()),
+        ("open", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+        ("close", pa.float64()),
+        ("avg_price", pa.float64()),
+        ("volume", pa.int64()),
+        ("traded_value", pa.float64()),
+        ("trades", pa.int64()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+        ("rule", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+QUARANTINE_IBOV_PORTFOLIO = pa.schema(
+    [
+        ("index", pa.string()),
+        ("ticker", pa.string()),
+        ("asset", pa.string()),
+        ("share_type", pa.string()),
+        ("sector", pa.string()),
+        ("theoretical_quantity", pa.int64()),
+        ("participation", pa.float64()),
+        ("segment", pa.int8()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+        ("rule", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+# Catalog name -> (prefix under quarantine/, file schema); partitioned by dt.
+QUARANTINE_TABLES: dict[str, tuple[str, pa.Schema]] = {
+    "quarantine_quotes": ("refined_quotes", QUARANTINE_QUOTES),
+    "quarantine_ibov_portfolio": ("refined_ibov_portfolio", QUARANTINE_IBOV_PORTFOLIO),
+}
+
+
+def partition_schema(keys: tuple[str, ...] | list[str]) -> pa.Schema:
+    """The Arrow schema of a table's partition columns (``dt`` date, ``ticker``/``month`` string)."""
+    return pa.schema([PARTITION_FIELDS[k] for k in keys])
+
+
+def full_schema(file_schema: pa.Schema, keys: tuple[str, ...] | list[str]) -> pa.Schema:
+    """What the transform returns: partition columns first, then the file columns."""
+    parts = partition_schema(keys)
+    rest = [f for f in file_schema if f.name not in parts.names]
+    return pa.schema(list(parts) + rest)

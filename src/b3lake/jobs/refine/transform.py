@@ -1,0 +1,384 @@
+"""The refine transform, written once in the PySpark DataFrame API: pure ``DataFrame -> DataFrame``.
+
+Runs unchanged on Spark (Glue) and on SQLFrame/DuckDB (local): ``sql_api(df)`` hands back the
+``functions``/``Window`` of the engine that built the input. No I/O, no awsglue, no clock.
+
+Decisions (docs and tests rely on them):
+
+* **Windows count the ticker's own sessions** (``Window.partitionBy(ticker, source).orderBy(dt)``)
+  but only rows at most ``LOOKBACK_SESSIONS`` (21) market sessions back are used: a lag or moving
+  average whose oldest row lies further back is null. That is what makes an incremental run
+  (which reads the 21 sessions before the day) give exactly the rows of a full rebuild.
+* **Moving averages are null until the window is full** (``ma_21`` needs 21 rows of the ticker);
+  they are computed as the explicit sum ``close + lag1 + … + lag(N-1)`` divided by N, so the
+  floating-point result is the same on every engine and for every input size (an engine's
+  windowed ``avg`` may add in another order).
+* **Several rows of one ticker in one session** (e.g. two market codes in the universe) are
+  grouped: volume, traded value and trades summed; high = max, low = min; open, close,
+  avg_price, isin and name from the row with the largest volume.
+* **Monthly return** = last close of the month / the ticker's close before the month (its
+  ``close_lag_1`` on its first session of the month) - 1: the close-to-close return an investor
+  sees. Null when the previous close is unknown (first month in the lake, or no trade in the
+  21 sessions before). ``first_close``/``last_close`` are kept alongside.
+* **Sums that feed outputs are exact**: doubles are summed as decimals and cast back, so the
+  result does not depend on the engine's summation order (runs are reproducible).
+* Every aggregate and ``datediff`` is cast explicitly (DuckDB widens ``sum(bigint)`` to INT128
+  and ``datediff`` to bigint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from b3lake.engines import DataFrame, sql_api
+
+LOOKBACK_SESSIONS = 21
+MOVING_AVERAGES = (5, 7, 21)
+LAGS = (1, 2, 3)
+INPUT_ROWS = "input_rows"  # internal: clean rows behind each refined row (for reconciliation)
+
+NORMALIZED_COLUMNS = (
+    "dt",
+    "ticker",
+    "source",
+    "record_key",
+    "isin",
+    "name",
+    "open",
+    "high",
+    "low",
+    "close",
+    "avg_price",
+    "volume",
+    "traded_value",
+    "trades",
+    "source_file",
+    "line_number",
+)
+
+
+@dataclass(frozen=True)
+class Universe:
+    """Which COTAHIST records become quotes: market types, BDI codes, optional tickers."""
+
+    tpmerc: tuple[str, ...] = ("010",)
+    codbdi: tuple[str, ...] = ("02", "12")
+    tickers: tuple[str, ...] = ()
+
+
+def _date(F: Any, day: dt.date | str) -> Any:  # noqa: N803
+    text = day.isoformat() if isinstance(day, dt.date) else day
+    return F.lit(text).cast("date")
+
+
+# ------------------------------------------------------------------------------ normalisation
+
+
+def normalize_cotahist(raw: DataFrame, universe: Universe = Universe()) -> DataFrame:
+    """Raw COTAHIST rows in the universe, with friendly names and per-share prices."""
+    F = sql_api(raw).F  # noqa: N806
+    c = F.col
+    cond = c("tpmerc").isin(list(universe.tpmerc)) & c("codbdi").isin(list(universe.codbdi))
+    if universe.tickers:
+        cond = cond & c("codneg").isin(list(universe.tickers))
+    factor = c("fatcot").cast("double")
+
+    def per_share(col: str) -> Any:
+        # FATCOT 1000 means the price is quoted per thousand shares; 0/null yields null (quarantined).
+        return F.when(factor > 0, c(col).cast("double") / factor)
+
+    return raw.filter(cond).select(
+        c("datpre").alias("dt"),
+        c("codneg").alias("ticker"),
+        F.lit("cotahist").alias("source"),
+        F.concat_ws("/", c("tpmerc"), c("codbdi"), F.coalesce(c("prazot"), F.lit(""))).alias(
+            "record_key"
+        ),
+        c("codisi").alias("isin"),
+        c("nomres").alias("name"),
+        per_share("preabe").alias("open"),
+        per_share("premax").alias("high"),
+        per_share("premin").alias("low"),
+        per_share("preult").alias("close"),
+        per_share("premed").alias("avg_price"),
+        c("quatot").cast("bigint").alias("volume"),
+        c("voltot").cast("double").alias("traded_value"),
+        c("totneg").cast("bigint").alias("trades"),
+        c("source_file").alias("source_file"),
+        c("line_number").cast("bigint").alias("line_number"),
+    )
+
+
+def normalize_yfinance(raw: DataFrame, universe: Universe = Universe()) -> DataFrame:
+    """Raw yfinance rows in the shape of :func:`normalize_cotahist` (no ISIN, name, trades)."""
+    F = sql_api(raw).F  # noqa: N806
+    c = F.col
+    if universe.tickers:
+        raw = raw.filter(c("ticker").isin(list(universe.tickers)))
+    return raw.select(
+        c("date").alias("dt"),
+        c("ticker").alias("ticker"),
+        F.lit("yfinance").alias("source"),
+        F.lit("yahoo").alias("record_key"),
+        F.lit(None).cast("string").alias("isin"),
+        F.lit(None).cast("string").alias("name"),
+        c("open").cast("double").alias("open"),
+        c("high").cast("double").alias("high"),
+        c("low").cast("double").alias("low"),
+        c("close").cast("double").alias("close"),
+        F.lit(None).cast("double").alias("avg_price"),
+        c("volume").cast("bigint").alias("volume"),
+        F.lit(None).cast("double").alias("traded_value"),
+        F.lit(None).cast("bigint").alias("trades"),
+        c("source_file").alias("source_file"),
+        c("line_number").cast("bigint").alias("line_number"),
+    )
+
+
+def normalize_quotes(
+    cotahist: DataFrame, yfinance: DataFrame | None = None, universe: Universe = Universe()
+) -> DataFrame:
+    """Both quote sources as one set of normalised rows (the input of the quality checks)."""
+    rows = normalize_cotahist(cotahist, universe)
+    if yfinance is not None:
+        rows = rows.unionByName(normalize_yfinance(yfinance, universe))
+    return rows
+
+
+def normalize_portfolio(raw: DataFrame) -> DataFrame:
+    """Raw index portfolio rows with ``dt`` (the portfolio date)."""
+    F = sql_api(raw).F  # noqa: N806
+    c = F.col
+    return raw.select(
+        c("portfolio_date").alias("dt"),
+        c("index").alias("index"),
+        c("ticker").alias("ticker"),
+        c("asset").alias("asset"),
+        c("share_type").alias("share_type"),
+        c("sector").alias("sector"),
+        c("theoretical_quantity").cast("bigint").alias("theoretical_quantity"),
+        c("participation").cast("double").alias("participation"),
+        c("segment").alias("segment"),
+        c("source_file").alias("source_file"),
+        c("line_number").cast("bigint").alias("line_number"),
+    )
+
+
+# ------------------------------------------------------------------------------------- quotes
+
+
+def group_sessions(clean: DataFrame) -> DataFrame:
+    """One row per ticker, session and source (see the module docstring for the rules)."""
+    api = sql_api(clean)
+    F, Window = api.F, api.Window  # noqa: N806
+    c = F.col
+    w = Window.partitionBy("dt", "ticker", "source").orderBy(
+        c("volume").desc(), c("record_key").asc(), c("line_number").asc()
+    )
+    ranked = clean.withColumn("_main", F.row_number().over(w) == 1)
+
+    def main(col: str) -> Any:
+        return F.max(F.when(c("_main"), c(col))).alias(col)
+
+    return ranked.groupBy("dt", "ticker", "source").agg(
+        main("isin"),
+        main("name"),
+        main("open"),
+        F.max("high").cast("double").alias("high"),
+        F.min("low").cast("double").alias("low"),
+        main("close"),
+        main("avg_price"),
+        F.sum("volume").cast("bigint").alias("volume"),
+        F.sum(c("traded_value").cast("decimal(38,2)")).cast("double").alias("traded_value"),
+        F.sum("trades").cast("bigint").alias("trades"),
+        F.count(F.lit(1)).cast("bigint").alias(INPUT_ROWS),
+    )
+
+
+def refine_quotes(
+    clean: DataFrame, run_date: dt.date | str, *, lookback: int = LOOKBACK_SESSIONS
+) -> DataFrame:
+    """``refined_quotes`` rows (partition columns first, plus ``input_rows``) from clean rows."""
+    api = sql_api(clean)
+    F, Window = api.F, api.Window  # noqa: N806
+    c = F.col
+    grouped = group_sessions(clean)
+    # Market session number: gaps between a ticker's rows are measured in sessions, not rows.
+    grouped = grouped.withColumn("_s", F.dense_rank().over(Window.orderBy("dt")).cast("int"))
+    w = Window.partitionBy("ticker", "source").orderBy("dt")
+    longest = max(MOVING_AVERAGES)
+
+    lag_close = {k: F.lag("close", k).over(w) for k in range(1, longest)}
+
+    def within(k: int) -> Any:
+        return (c("_s") - F.lag("_s", k).over(w)) <= lookback
+
+    lags = {k: F.when(within(k), lag_close[k]) for k in LAGS}
+    averages = {
+        n: F.when(
+            within(n - 1),
+            functools.reduce(operator.add, [c("close")] + [lag_close[k] for k in range(1, n)])
+            / F.lit(float(n)),
+        )
+        for n in MOVING_AVERAGES
+    }
+    run_day = _date(F, run_date)
+    out = grouped.select(
+        c("dt"),
+        c("ticker"),
+        c("source"),
+        c("isin"),
+        c("name"),
+        c("open"),
+        c("high"),
+        c("low"),
+        c("close"),
+        c("avg_price"),
+        c("volume"),
+        c("traded_value"),
+        c("trades"),
+        *[averages[n].cast("double").alias(f"ma_{n}") for n in MOVING_AVERAGES],
+        *[lags[k].cast("double").alias(f"close_lag_{k}") for k in LAGS],
+        F.when(within(1), F.datediff(c("dt"), F.lag("dt", 1).over(w)))
+        .cast("int")
+        .alias("days_since_prev_session"),
+        c(INPUT_ROWS),
+    )
+    return out.select(
+        *[c(name) for name in out.columns if name != INPUT_ROWS],
+        (c("close") - c("close_lag_1")).cast("double").alias("close_delta"),
+        ((c("close") - c("close_lag_1")) / c("close_lag_1")).cast("double").alias("pct_change"),
+        run_day.alias("run_date"),
+        F.datediff(run_day, c("dt")).cast("int").alias("days_since_trade"),
+        c(INPUT_ROWS),
+    ).select(*QUOTE_COLUMNS, INPUT_ROWS)
+
+
+QUOTE_COLUMNS = (
+    "dt",
+    "ticker",
+    "source",
+    "isin",
+    "name",
+    "open",
+    "high",
+    "low",
+    "close",
+    "avg_price",
+    "volume",
+    "traded_value",
+    "trades",
+    "ma_5",
+    "ma_7",
+    "ma_21",
+    "close_lag_1",
+    "close_lag_2",
+    "close_lag_3",
+    "close_delta",
+    "pct_change",
+    "days_since_prev_session",
+    "run_date",
+    "days_since_trade",
+)
+
+
+def refine_monthly(quotes: DataFrame) -> DataFrame:
+    """``refined_monthly`` (``month`` first) from refined quotes covering whole months."""
+    api = sql_api(quotes)
+    F, Window = api.F, api.Window  # noqa: N806
+    c = F.col
+    m = quotes.withColumn("month", F.date_format(c("dt"), "yyyy-MM"))
+    wm = Window.partitionBy("ticker", "source", "month")
+    m = m.withColumn("_first", F.row_number().over(wm.orderBy(c("dt").asc())) == 1)
+    m = m.withColumn("_last", F.row_number().over(wm.orderBy(c("dt").desc())) == 1)
+    agg = m.groupBy("month", "ticker", "source").agg(
+        F.count(F.lit(1)).cast("int").alias("sessions"),
+        F.sum("volume").cast("bigint").alias("total_volume"),
+        F.sum(c("traded_value").cast("decimal(38,2)")).cast("double").alias("total_traded_value"),
+        (
+            F.sum(c("close").cast("decimal(38,12)")).cast("double")
+            / F.count(F.lit(1)).cast("double")
+        ).alias("avg_close"),
+        F.max(F.when(c("_first"), c("close"))).cast("double").alias("first_close"),
+        F.max(F.when(c("_last"), c("close"))).cast("double").alias("last_close"),
+        F.max(F.when(c("_first"), c("close_lag_1"))).cast("double").alias("_prev_close"),
+        F.max("high").cast("double").alias("high"),
+        F.min("low").cast("double").alias("low"),
+    )
+    return agg.select(
+        "month",
+        "ticker",
+        "source",
+        "sessions",
+        "total_volume",
+        "total_traded_value",
+        "avg_close",
+        "first_close",
+        "last_close",
+        (c("last_close") / c("_prev_close") - F.lit(1.0)).cast("double").alias("monthly_return"),
+        "high",
+        "low",
+    )
+
+
+# ---------------------------------------------------------------------------------- portfolio
+
+
+def refine_portfolio(clean: DataFrame) -> DataFrame:
+    """``refined_ibov_portfolio`` (``dt`` first) from clean portfolio rows.
+
+    One row per index, date and ticker (segment 1, by ticker, preferred; the sector filled from
+    any segment that gives it). ``weight`` is the participation in percent; ``sector_weight`` and
+    ``share_type_weight`` are its window sums per sector and per share type on that date.
+    """
+    api = sql_api(clean)
+    F, Window = api.F, api.Window  # noqa: N806
+    c = F.col
+    per_ticker = Window.partitionBy("index", "dt", "ticker")
+    one = (
+        clean.withColumn("_n", F.row_number().over(per_ticker.orderBy("segment", "line_number")))
+        .withColumn("_sector", F.max("sector").over(per_ticker))
+        .filter(c("_n") == 1)
+        .select(
+            "dt",
+            "index",
+            "ticker",
+            "asset",
+            F.coalesce(c("sector"), c("_sector")).alias("sector"),
+            "share_type",
+            c("participation").cast("double").alias("weight"),
+            c("theoretical_quantity").cast("bigint").alias("theoretical_quantity"),
+        )
+    )
+
+    def share(*by: str) -> Any:
+        exact = F.sum(c("weight").cast("decimal(38,12)")).over(Window.partitionBy(*by))
+        return exact.cast("double")
+
+    return one.select(
+        "dt",
+        "index",
+        "ticker",
+        "asset",
+        "sector",
+        "share_type",
+        "weight",
+        "theoretical_quantity",
+        share("index", "dt", "sector").alias("sector_weight"),
+        share("index", "dt", "share_type").alias("share_type_weight"),
+    )
+
+
+def between(df: DataFrame, first: dt.date, last: dt.date, column: str = "dt") -> DataFrame:
+    """Rows with ``first <= column <= last`` (a date range filter both engines push down)."""
+    F = sql_api(df).F  # noqa: N806
+    return df.filter((F.col(column) >= _date(F, first)) & (F.col(column) <= _date(F, last)))
+
+
+def select_columns(df: DataFrame, names: Sequence[str]) -> DataFrame:
+    return df.select(*names)
