@@ -347,7 +347,7 @@ def test_the_earliest_problem_is_reported_with_a_count(daily_lines: list[str]) -
     lines = list(daily_lines)
     lines[9] = put(lines[9], 57, "X")  # preabe, line 10
     lines[3] = put(lines[3], 243, "1 3")  # dismes, line 4
-    lines[1500] = put(lines[1500], 3, "20161301")  # datpre, line 1501 (a later block? no matter)
+    lines[1500] = put(lines[1500], 3, "20161301")  # datpre, line 1501
     with pytest.raises(ParseError) as caught:
         parse_cotahist("\r\n".join(lines).encode("latin-1"), source_name="f.TXT")
     assert (caught.value.line, caught.value.field) == (4, "dismes")
