@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from b3lake.errors import EventError, JobError
-from b3lake.events.s3_event import parse_s3_event
-from b3lake.lake.layout import RAW, lake_location, parse_raw_key
+from b3lake.events.s3_event import S3ObjectRef, parse_s3_event
+from b3lake.lake.layout import RAW, RAW_SOURCES, RawObject, lake_location, parse_raw_key
 
 log = logging.getLogger("b3lake.trigger")
 log.setLevel(logging.INFO)
@@ -64,6 +64,23 @@ def _is_test_event(event: Any) -> bool:
     )
 
 
+def _raw_object(ref: S3ObjectRef, bucket: str, prefix: str) -> tuple[RawObject | None, str]:
+    """The raw object a record announces, or None and why the record is ignored."""
+    if not ref.event_name.startswith("ObjectCreated"):
+        return None, f"event {ref.event_name} is not an ObjectCreated"
+    if ref.bucket != bucket:
+        return None, f"bucket {ref.bucket} is not the lake bucket {bucket}"
+    if not ref.key.startswith(f"{prefix}{RAW}/") or not ref.key.endswith(".parquet"):
+        return None, f"not a raw parquet object under {prefix}{RAW}/"
+    try:
+        raw = parse_raw_key(ref.key[len(prefix) :])
+    except EventError as exc:
+        return None, str(exc)
+    if raw.source not in RAW_SOURCES:
+        return None, f"unknown raw source {raw.source} (known: {', '.join(RAW_SOURCES)})"
+    return raw, ""
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Start one refine run per trading date found in the event's raw objects."""
     if _is_test_event(event):
@@ -77,21 +94,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     keys_by_date: dict[str, set[str]] = {}
     ignored: list[dict[str, str]] = []
     for ref in refs:
-        reason = None
-        if not ref.event_name.startswith("ObjectCreated"):
-            reason = f"event {ref.event_name} is not an ObjectCreated"
-        elif ref.bucket != bucket:
-            reason = f"bucket {ref.bucket} is not the lake bucket {bucket}"
-        elif not ref.key.startswith(f"{prefix}{RAW}/") or not ref.key.endswith(".parquet"):
-            reason = f"not a raw parquet object under {prefix}{RAW}/"
+        raw, reason = _raw_object(ref, bucket, prefix)
+        if raw is not None:
+            keys_by_date.setdefault(raw.dt.isoformat(), set()).add(raw.key)
         else:
-            try:
-                raw = parse_raw_key(ref.key[len(prefix) :])
-            except EventError as exc:
-                reason = str(exc)
-            else:
-                keys_by_date.setdefault(raw.dt.isoformat(), set()).add(raw.key)
-        if reason:
             ignored.append({"bucket": ref.bucket, "key": ref.key, "reason": reason})
             log.info(json.dumps({"ignored": ref.key, "bucket": ref.bucket, "reason": reason}))
 
