@@ -3,23 +3,26 @@
 locals {
   wheel_key = "glue/${basename(var.wheel_path)}"
 
-  default_arguments = merge(
-    {
-      # Read by the entry script (b3lake.jobs.glue_refine).
-      "--lake"             = var.lake_uri
-      "--catalog_database" = var.catalog_database
-      "--mode"             = var.default_mode
-      # Glue's own.
-      "--job-language"                     = "python"
-      "--enable-glue-datacatalog"          = "true"
-      "--additional-python-modules"        = join(",", concat(["s3://${var.scripts_bucket_id}/${local.wheel_key}"], var.extra_python_modules))
-      "--TempDir"                          = "s3://${var.scripts_bucket_id}/glue/tmp/"
-      "--enable-continuous-cloudwatch-log" = "true"
-      "--enable-metrics"                   = "true"
-      "--job-bookmark-option"              = "job-bookmark-disable"
-    },
-    var.extra_default_arguments,
-  )
+  # Arguments the entry script reads (b3lake.jobs.glue_refine); the trigger adds --dt/--raw_key(s)/--run_date per run
+  # and may override --mode. tests/infra checks these names against the script's JOB_ARGUMENTS.
+  job_arguments = {
+    "--lake"             = var.lake_uri
+    "--catalog_database" = var.catalog_database
+    "--mode"             = var.default_mode
+  }
+
+  # Glue's own special parameters.
+  glue_arguments = {
+    "--job-language"                     = "python"
+    "--enable-glue-datacatalog"          = "true"
+    "--additional-python-modules"        = join(",", concat(["s3://${var.scripts_bucket_id}/${local.wheel_key}"], var.extra_python_modules))
+    "--TempDir"                          = "s3://${var.scripts_bucket_id}/glue/tmp/"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--enable-metrics"                   = "true"
+    "--job-bookmark-option"              = "job-bookmark-disable"
+  }
+
+  default_arguments = merge(local.job_arguments, local.glue_arguments, var.extra_default_arguments)
 }
 
 resource "aws_s3_object" "script" {

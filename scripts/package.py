@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Build the AWS artifacts of b3lake under dist/, reproducibly.
+
+    .venv/bin/python scripts/package.py                      # everything (what `make package` runs)
+    .venv/bin/python scripts/package.py --only trigger,glue  # a subset (offline: no PyPI needed)
+    .venv/bin/python scripts/package.py --out /tmp/dist
+
+What it writes (names are a contract with infra/, see dist/manifest.json):
+
+    dist/b3lake-<version>-py3-none-any.whl  the package, given to Glue via --additional-python-modules
+    dist/glue/glue_refine.py                 copy of src/b3lake/jobs/glue_refine.py, the Glue entry script
+    dist/lambda/trigger.zip                  the b3lake sources only (the trigger needs stdlib + boto3)
+    dist/lambda/extract.zip                  b3lake + the pure-Python dependencies that neither the Lambda runtime
+                                             nor the AWS SDK for pandas layer (pyarrow, pandas, numpy) provide
+    dist/manifest.json                       file names, sizes and sha256 of the above; read by infra/envs/dev
+
+Reproducible: every zip has its entries sorted, a fixed timestamp (SOURCE_DATE_EPOCH, default 1980-01-01) and fixed
+permissions, so two builds of the same sources give identical bytes. Network: only the wheel's isolated build
+(setuptools from PyPI) and the extract zip's dependency downloads (PyPI) need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  # the project to package (--root overrides it)
+
+# Artifact paths relative to the output folder. infra/ reads them from manifest.json; tests/infra checks them.
+GLUE_SCRIPT_SOURCE = "src/b3lake/jobs/glue_refine.py"
+GLUE_SCRIPT = "glue/glue_refine.py"  # also its key in the scripts bucket
+TRIGGER_ZIP = "lambda/trigger.zip"
+EXTRACT_ZIP = "lambda/extract.zip"
+MANIFEST = "manifest.json"
+
+ARTIFACTS = ("wheel", "glue", "trigger", "extract")
+
+# The extract Lambda: the Python 3.11 x86_64 runtime and the AWS SDK for pandas managed layer.
+LAMBDA_PLATFORM = "manylinux2014_x86_64"
+LAMBDA_PYTHON = "3.11"
+# Distributions the runtime (boto3 and its dependencies) or the layer (pyarrow, pandas, numpy) already provide.
+PROVIDED_IN_LAMBDA = frozenset(
+    {
+        "boto3",
+        "botocore",
+        "s3transfer",
+        "jmespath",
+        "urllib3",
+        "python-dateutil",
+        "six",
+        "numpy",
+        "pandas",
+        "pyarrow",
+    }
+)
+# Project dependencies only the CLI uses.
+CLI_ONLY = frozenset({"typer", "rich"})
+# Lambda's limit is 250 MB unzipped for the function and its layers together; the pandas layer takes most of it.
+EXTRACT_UNZIPPED_BUDGET = 60 * 1024 * 1024
+
+DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can store
+FILE_MODE = 0o644
+SKIP_DIRS = frozenset({"__pycache__"})
+SKIP_SUFFIXES = (".pyc", ".pyo")
+
+
+class PackageError(Exception):
+    """A build step that failed; the message says which and why."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Deterministic zips
+# ---------------------------------------------------------------------------------------------------------------------
+def _zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
+    t = time.gmtime(max(epoch, DEFAULT_EPOCH))
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec - t.tm_sec % 2)
+
+
+def iter_tree(base: Path, prefix: str = "") -> list[tuple[str, Path]]:
+    """(archive name, path) of every file under base, skipping caches; archive names use '/'."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")]
+        for name in filenames:
+            if name.endswith(SKIP_SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(base).as_posix()
+            found.append((f"{prefix}{rel}", path))
+    return found
+
+
+def write_zip(entries: list[tuple[str, Path]], target: Path, epoch: int) -> None:
+    """A zip whose bytes depend only on the entries' names and contents."""
+    names = [name for name, _ in entries]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise PackageError(f"{target.name}: duplicate entries {sorted(duplicates)[:5]}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    date_time = _zip_time(epoch)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, path in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o100000 | FILE_MODE) << 16  # regular file, rw-r--r--
+            info.create_system = 3  # Unix, so the mode is honoured
+            zf.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    tmp.replace(target)
+
+
+def normalize_zip(path: Path, epoch: int) -> None:
+    """Rewrite an existing zip (a wheel) with sorted entries and fixed timestamps; RECORD stays valid."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(i.filename, zf.read(i.filename)) for i in zf.infolist() if not i.is_dir()]
+    # Wheel convention: the .dist-info files come last, RECORD very last.
+    def order(item: tuple[str, bytes]) -> tuple[int, str]:
+        name = item[0]
+        top = name.split("/", 1)[0]
+        return (2 if name.endswith(".dist-info/RECORD") else 1 if top.endswith(".dist-info") else 0, name)
+
+    tmp = path.with_suffix(".tmp")
+    date_time = _zip_time(epoch)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in sorted(members, key=order):
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.external_attr = (0o100000 | FILE_MODE) << 16
+            info.create_system = 3
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    tmp.replace(path)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Steps
+# ---------------------------------------------------------------------------------------------------------------------
+def project_metadata(root: Path) -> dict:
+    return tomllib.loads((root / "pyproject.toml").read_text())["project"]
+
+
+def _run(cmd: list[str], what: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        raise PackageError(f"{what} failed (exit {result.returncode}): {' '.join(cmd)}\n{tail}")
+
+
+def _build_env(epoch: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SOURCE_DATE_EPOCH"] = str(epoch)
+    env["PYTHONHASHSEED"] = "0"
+    env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    return env
+
+
+def build_wheel(root: Path, out: Path, epoch: int) -> Path:
+    """`pip wheel . --no-deps` on a clean copy of the project (the work tree gets no build/ folder)."""
+    meta = project_metadata(root)
+    with tempfile.TemporaryDirectory(prefix="b3lake-wheel-") as tmp:
+        work = Path(tmp) / "project"
+        work.mkdir()
+        for name in sorted(os.listdir(root)):
+            path = root / name
+            if path.is_file() and (
+                name in {"pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in"}
+                or name.upper().startswith(("README", "LICENSE", "LICENCE", "NOTICE"))
+            ):
+                shutil.copy2(path, work / name)
+        shutil.copytree(
+            root / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        )
+        wheels = Path(tmp) / "wheels"
+        _run(
+            [sys.executable, "-m", "pip", "wheel", str(work), "--no-deps", "-w", str(wheels), "-q"],
+            "building the wheel",
+            env=_build_env(epoch),
+        )
+        built = sorted(wheels.glob("b3lake-*-py3-none-any.whl"))
+        if len(built) != 1:
+            raise PackageError(f"expected one b3lake wheel, pip built {[p.name for p in wheels.iterdir()]}")
+        target = out / built[0].name
+        if not target.name.startswith(f"b3lake-{meta['version']}-"):
+            raise PackageError(f"wheel {target.name} does not carry the version {meta['version']}")
+        for old in out.glob("b3lake-*-py3-none-any.whl"):
+            old.unlink()
+        shutil.copyfile(built[0], target)
+    normalize_zip(target, epoch)
+    return target
+
+
+def build_glue_script(root: Path, out: Path) -> Path:
+    source = root / GLUE_SCRIPT_SOURCE
+    if not source.is_file():
+        raise PackageError(f"the Glue entry script {GLUE_SCRIPT_SOURCE} does not exist")
+    target = out / GLUE_SCRIPT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def build_trigger_zip(root: Path, out: Path, epoch: int) -> Path:
+    target = out / TRIGGER_ZIP
+    write_zip(iter_tree(root / "src" / "b3lake", "b3lake/"), target, epoch)
+    return target
+
+
+def _normalize_name(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def extract_requirements(root: Path) -> list[str]:
+    """The project's dependencies minus what Lambda provides and what only the CLI uses."""
+    reqs = []
+    for spec in project_metadata(root).get("dependencies", []):
+        name = spec
+        for sep in "<>=!~;[ ":
+            name = name.split(sep, 1)[0]
+        if _normalize_name(name) not in PROVIDED_IN_LAMBDA | CLI_ONLY:
+            reqs.append(spec)
+    return reqs
+
+
+def resolve_extract_dependencies(requirements: list[str], workdir: Path) -> list[str]:
+    """Resolve for the Lambda platform (metadata only), then keep what Lambda does not provide: name==version."""
+    report = workdir / "report.json"
+    _run(
+        [
+            sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+            "--report", str(report), "--target", str(workdir / "unused"),
+            "--platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON,
+            "--implementation", "cp", "--only-binary=:all:", *requirements,
+        ],
+        "resolving the extract Lambda's dependencies",
+    )  # fmt: skip
+    resolved = json.loads(report.read_text())["install"]
+    pins = []
+    for item in resolved:
+        name, version = item["metadata"]["name"], item["metadata"]["version"]
+        if _normalize_name(name) not in PROVIDED_IN_LAMBDA:
+            pins.append(f"{name}=={version}")
+    return sorted(pins, key=str.lower)
+
+
+def build_extract_zip(root: Path, out: Path, epoch: int) -> tuple[Path, list[str], int]:
+    with tempfile.TemporaryDirectory(prefix="b3lake-extract-") as tmp:
+        work = Path(tmp)
+        pins = resolve_extract_dependencies(extract_requirements(root), work)
+        site = work / "site"
+        _run(
+            [
+                sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+                "--target", str(site), "--platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON,
+                "--implementation", "cp", "--only-binary=:all:", *pins,
+            ],
+            "downloading the extract Lambda's dependencies",
+            env=_build_env(epoch),
+        )  # fmt: skip
+        entries = [
+            (name, path)
+            for name, path in iter_tree(site)
+            # pip's bookkeeping (INSTALLER, REQUESTED, direct_url.json) and scripts vary between machines.
+            if not name.startswith("bin/")
+            and not name.endswith((".dist-info/INSTALLER", ".dist-info/REQUESTED", ".dist-info/direct_url.json"))
+        ]
+        entries += iter_tree(root / "src" / "b3lake", "b3lake/")
+        unzipped = sum(path.stat().st_size for _, path in entries)
+        if unzipped > EXTRACT_UNZIPPED_BUDGET:
+            raise PackageError(
+                f"extract.zip would unzip to {unzipped / 2**20:.1f} MB, over the "
+                f"{EXTRACT_UNZIPPED_BUDGET / 2**20:.0f} MB left next to the AWS SDK for pandas layer"
+            )
+        target = out / EXTRACT_ZIP
+        write_zip(entries, target, epoch)
+    return target, pins, unzipped
+
+
+def write_manifest(root: Path, out: Path, built: dict[str, Path], extra: dict) -> Path:
+    """manifest.json: what infra/envs/dev uploads. Keeps the names of earlier builds of the other artifacts."""
+    path = out / MANIFEST
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    meta = project_metadata(root)
+    manifest.update(
+        {
+            "name": meta["name"],
+            "version": meta["version"],
+            "glue_script": GLUE_SCRIPT,
+            "lambda": {"trigger": TRIGGER_ZIP, "extract": EXTRACT_ZIP},
+        }
+    )
+    manifest.setdefault("wheel", f"{meta['name']}-{meta['version']}-py3-none-any.whl")
+    if "wheel" in built:
+        manifest["wheel"] = built["wheel"].name
+    files = manifest.get("files", {})
+    for target in built.values():
+        rel = target.relative_to(out).as_posix()
+        files[rel] = {"sha256": sha256(target), "bytes": target.stat().st_size}
+    manifest["files"] = dict(sorted(files.items()))
+    manifest.update(extra)
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def build(
+    out: Path, only: tuple[str, ...] = ARTIFACTS, epoch: int | None = None, root: Path = ROOT
+) -> dict[str, Path]:
+    """Build the chosen artifacts of the project at root into out; returns artifact -> path (plus "manifest")."""
+    if epoch is None:
+        epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
+    unknown = set(only) - set(ARTIFACTS)
+    if unknown:
+        raise PackageError(f"unknown artifact(s) {sorted(unknown)}; choose from {', '.join(ARTIFACTS)}")
+    out.mkdir(parents=True, exist_ok=True)
+    built: dict[str, Path] = {}
+    extra: dict = {}
+    if "glue" in only:
+        built["glue"] = build_glue_script(root, out)
+    if "trigger" in only:
+        built["trigger"] = build_trigger_zip(root, out, epoch)
+    if "wheel" in only:
+        built["wheel"] = build_wheel(root, out, epoch)
+    if "extract" in only:
+        built["extract"], pins, unzipped = build_extract_zip(root, out, epoch)
+        extra["extract_dependencies"] = pins
+        extra["extract_unzipped_bytes"] = unzipped
+    built["manifest"] = write_manifest(root, out, dict(built), extra)
+    return built
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: <root>/dist)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project to package (default: this repository)")
+    parser.add_argument(
+        "--only",
+        default=",".join(ARTIFACTS),
+        help=f"comma-separated subset of {','.join(ARTIFACTS)} (default: all)",
+    )
+    args = parser.parse_args(argv)
+    only = tuple(a.strip() for a in args.only.split(",") if a.strip())
+    root = args.root.resolve()
+    out = (args.out or root / "dist").resolve()
+    started = time.monotonic()
+    try:
+        built = build(out, only, root=root)
+    except PackageError as exc:
+        print(f"package: {exc}", file=sys.stderr)
+        return 1
+    for name, path in built.items():
+        print(f"{name:8} {path.relative_to(out)}  {path.stat().st_size / 1024:,.1f} KiB")
+    print(f"built in {time.monotonic() - started:.1f} s -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
