@@ -8,6 +8,7 @@ needs boto3 at all.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 #: The environment variable that points every b3lake AWS client at another endpoint.
@@ -17,6 +18,7 @@ DEFAULT_REGION = "us-east-1"
 # botocore's "standard" mode retries throttling and transient 5xx errors with backoff and jitter,
 # which is what a Lambda burst of S3 events needs (Glue's StartJobRun quota is low).
 _RETRIES = {"mode": "standard", "max_attempts": 6}
+_LOCK = threading.Lock()
 
 
 def session_for(session: Any = None) -> Any:
@@ -50,17 +52,28 @@ def client(
     endpoint_url: str | None = None,
     session: Any = None,
     region: str | None = None,
+    max_pool_connections: int = 10,
 ) -> Any:
-    """A boto3 client for ``service`` with the b3lake endpoint override and retry policy."""
+    """A boto3 client for ``service`` with the b3lake endpoint override and retry policy.
+
+    Clients are thread-safe, sessions are not: create a client once (under a lock if threads
+    may race) and share it.
+    """
     from botocore.config import Config
 
     session = session_for(session)
-    return session.client(
-        service,
-        endpoint_url=endpoint_for(endpoint_url),
-        region_name=region_for(session, region),
-        config=Config(retries=_RETRIES, user_agent_extra="b3lake"),  # type: ignore[arg-type]
+    config = Config(
+        retries=_RETRIES,  # type: ignore[arg-type]
+        user_agent_extra="b3lake",
+        max_pool_connections=max_pool_connections,
     )
+    with _LOCK:
+        return session.client(
+            service,
+            endpoint_url=endpoint_for(endpoint_url),
+            region_name=region_for(session, region),
+            config=config,
+        )
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -173,3 +173,16 @@ def test_location_outside_the_lake_is_refused(catalog: GlueCatalog) -> None:
 def test_needs_an_s3_lake() -> None:
     with pytest.raises(CatalogError):
         GlueCatalog("default", lake="/tmp/lake")
+
+
+def test_unchanged_upsert_makes_no_new_table_version(glue: Any, catalog: GlueCatalog) -> None:
+    calls: list[str] = []
+    catalog.client.meta.events.register(
+        "before-call.glue.UpdateTable", lambda **kw: calls.append("update")
+    )
+    for _ in range(3):  # every refine run upserts its tables
+        catalog.upsert_table("t", location="refined/t/", columns=COLUMNS, partition_keys=KEYS)
+    assert calls == []
+    catalog.upsert_table("t", location="refined/t/", columns=COLUMNS[:2], partition_keys=KEYS)
+    assert calls == ["update"]
+    assert catalog.get_table("t").columns == COLUMNS[:2]

@@ -32,6 +32,28 @@ CREATE_BATCH = 100
 DELETE_BATCH = 25
 
 
+def _same_definition(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """True when the table already has the wanted columns, keys, location, format and flags."""
+
+    def shape(table: dict[str, Any]) -> tuple[Any, ...]:
+        sd = table.get("StorageDescriptor", {})
+        return (
+            table.get("TableType"),
+            [(k["Name"], k["Type"]) for k in table.get("PartitionKeys", [])],
+            [(c["Name"], c["Type"]) for c in sd.get("Columns", [])],
+            sd.get("Location"),
+            sd.get("InputFormat"),
+            sd.get("OutputFormat"),
+            sd.get("SerdeInfo", {}).get("SerializationLibrary"),
+        )
+
+    params = current.get("Parameters", {})
+    wanted_params = wanted["Parameters"]
+    return shape(current) == shape(wanted) and all(
+        params.get(k) == v for k, v in wanted_params.items()
+    )
+
+
 class GlueCatalog:
     """Tables and partitions of one Glue database, with locations inside one S3 lake."""
 
@@ -165,11 +187,21 @@ class GlueCatalog:
         }
         try:
             try:
-                self.client.create_table(DatabaseName=self.database, TableInput=table_input)
+                current = self.client.get_table(DatabaseName=self.database, Name=name)["Table"]
             except ClientError as exc:
-                if awsclients.error_code(exc) != "AlreadyExistsException":
+                if awsclients.error_code(exc) != "EntityNotFoundException":
                     raise
-                self.client.update_table(DatabaseName=self.database, TableInput=table_input)
+                current = None
+            if current is None:
+                try:
+                    self.client.create_table(DatabaseName=self.database, TableInput=table_input)
+                    return
+                except ClientError as exc:  # another run created it meanwhile
+                    if awsclients.error_code(exc) != "AlreadyExistsException":
+                        raise
+            elif _same_definition(current, table_input):
+                return  # every run upserts: skip no-op updates (each makes a table version)
+            self.client.update_table(DatabaseName=self.database, TableInput=table_input)
         except (ClientError, BotoCoreError) as exc:
             raise self._fail("create or update the table", name, exc) from exc
 

@@ -7,6 +7,7 @@ needed. boto3 and pyarrow are imported lazily.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 #: ``DeleteObjects`` takes at most 1,000 keys per call.
 DELETE_BATCH = 1000
+#: HTTP connections kept per client: the Parquet writers put up to 16 partitions at a time.
+MAX_POOL = 32
 
 
 class S3Storage:
@@ -43,13 +46,20 @@ class S3Storage:
         self.endpoint_url = awsclients.endpoint_for(endpoint_url)
         self.region = region
         self._client = client
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = awsclients.client(
-                "s3", endpoint_url=self.endpoint_url, session=self.session, region=self.region
-            )
+        # Writers put partitions from a thread pool: make the one shared client exactly once.
+        with self._lock:
+            if self._client is None:
+                self._client = awsclients.client(
+                    "s3",
+                    endpoint_url=self.endpoint_url,
+                    session=self.session,
+                    region=self.region,
+                    max_pool_connections=MAX_POOL,
+                )
         return self._client
 
     def _key(self, key: str) -> str:
