@@ -1,0 +1,437 @@
+"""Plotly figures from the report queries' Arrow tables (the HTML report and notebook share them).
+
+plotly is imported inside the functions: the trigger Lambda imports ``b3lake`` without it.
+Every builder takes an Arrow table (or a pandas frame) and returns a ``plotly.graph_objects.Figure``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+    import pyarrow as pa
+
+# Colour-blind-safe palette (Okabe-Ito), then plotly's defaults if there are more series.
+PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
+MA_STYLE = {
+    "ma_5": ("MA 5", "#E69F00", "solid"),
+    "ma_7": ("MA 7", "#009E73", "dash"),
+    "ma_21": ("MA 21", "#CC79A7", "dot"),
+}
+UP, DOWN = "#2ca02c", "#d62728"
+FONT = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif"
+PREFERRED_SOURCE = "cotahist"
+
+
+def frame(data: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """A pandas frame from Arrow (charts work on pandas; queries return Arrow)."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data.copy()
+    return data.to_pandas()
+
+
+def _layout(fig: go.Figure, *, title: str, subtitle: str | None = None, height: int = 420) -> None:
+    """One look for every figure: readable type, white template, legend on top."""
+    fig.update_layout(
+        template="plotly_white",
+        title={
+            "text": title,
+            "subtitle": {"text": subtitle or "", "font": {"size": 13, "color": "#555"}},
+            "x": 0.01,
+            "xanchor": "left",
+            "font": {"size": 18},
+        },
+        font={"family": FONT, "size": 13, "color": "#222"},
+        height=height,
+        margin={"l": 70, "r": 24, "t": 84 if subtitle else 60, "b": 40},
+        # Legend under the plot: titles and subtitles keep the top line to themselves.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "xanchor": "left", "x": 0},
+        hoverlabel={"font": {"family": FONT}},
+    )
+
+
+def one_source(df: pd.DataFrame, keys: tuple[str, ...] = ("ticker",)) -> pd.DataFrame:
+    """One source per ticker (COTAHIST first) so a ticker landed twice is not drawn twice."""
+    if df.empty or "source" not in df.columns:
+        return df
+
+    def rank(source: Any) -> tuple[int, str]:
+        return (0 if source == PREFERRED_SOURCE else 1, str(source))
+
+    best = df.groupby(list(keys))["source"].agg(lambda s: min(s.unique(), key=rank))
+    chosen = df.merge(best.rename("_best").reset_index(), on=list(keys))
+    return chosen[chosen["source"] == chosen["_best"]].drop(columns="_best")
+
+
+def non_session_days(first: dt.date, last: dt.date) -> list[dt.date] | None:
+    """Days in ``first..last`` when B3 did not trade (hidden on date axes); None if unknown."""
+    from b3lake.errors import B3LakeError
+    from b3lake.sources.calendar import sessions
+
+    try:
+        open_days = set(sessions(first, last))
+    except B3LakeError:
+        return None
+    days = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    return [d for d in days if d not in open_days]
+
+
+def _session_axis(fig: go.Figure, dates: list[dt.date]) -> None:
+    """Hide weekends and B3 holidays on a date axis (a missing *session* stays a visible gap)."""
+    if not dates:
+        return
+    hidden = non_session_days(min(dates), max(dates))
+    if hidden is None:
+        breaks: list[dict[str, Any]] = [{"bounds": ["sat", "mon"]}]
+    else:
+        breaks = [{"values": [d.isoformat() for d in hidden]}] if hidden else []
+    fig.update_xaxes(rangebreaks=breaks)
+
+
+def price_figure(quotes: pa.Table | pd.DataFrame, ticker: str) -> go.Figure:
+    """Close with the 5/7/21-session moving averages over volume bars, for one ticker."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    df = one_source(frame(quotes))
+    df = df[df["ticker"] == ticker].sort_values("dt")
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04
+    )
+    if df.empty:
+        _layout(fig, title=f"{ticker}", subtitle="no quotes in the range")
+        return fig
+    x = df["dt"]
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=df["close"],
+            name="Close",
+            mode="lines+markers",
+            line={"color": "#0072B2", "width": 2.5},
+            marker={"size": 5},
+            hovertemplate="R$ %{y:,.2f}",
+        ),
+        row=1,
+        col=1,
+    )
+    for column, (label, color, dash) in MA_STYLE.items():
+        if column in df.columns and df[column].notna().any():
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=df[column],
+                    name=label,
+                    mode="lines",
+                    line={"color": color, "width": 1.6, "dash": dash},
+                    hovertemplate="R$ %{y:,.2f}",
+                ),
+                row=1,
+                col=1,
+            )
+    up = (df["close"] >= df["open"]).fillna(True)
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=df["volume"],
+            name="Volume",
+            marker={"color": [UP if u else DOWN for u in up], "opacity": 0.75},
+            hovertemplate="%{y:,.0f} shares",
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    first, last = float(df["close"].iloc[0]), float(df["close"].iloc[-1])
+    change = (last / first - 1) if first else 0.0
+    name = str(df["name"].dropna().iloc[0]) if "name" in df and df["name"].notna().any() else ""
+    source = str(df["source"].iloc[0]) if "source" in df else ""
+    subtitle = f"{name} · R$ {last:,.2f}, {change:+.1%} in {len(df)} sessions · {source}"
+    _layout(fig, title=f"{ticker}", subtitle=subtitle, height=400)
+    fig.update_layout(hovermode="x unified", bargap=0.25, legend={"y": -0.14})
+    fig.update_yaxes(title_text="Price (R$)", tickprefix="R$ ", row=1, col=1)
+    fig.update_yaxes(title_text="Volume", tickformat="~s", row=2, col=1)
+    _session_axis(fig, [d for d in x])
+    return fig
+
+
+def _as_fraction(df: pd.DataFrame) -> pd.Series:
+    """``monthly_return`` as a fraction, whether the job stored 0.05 or 5 (%)."""
+    ret = df["monthly_return"].astype(float)
+    if {"first_close", "last_close"} <= set(df.columns):
+        implied = (df["last_close"] / df["first_close"] - 1).astype(float)
+        ok = implied.notna() & ret.notna() & (implied.abs() > 1e-9)
+        if ok.any() and ((ret[ok] / implied[ok]).median() > 20):
+            return ret / 100
+    return ret
+
+
+def _ticker_colors(tickers: list[str]) -> dict[str, str]:
+    import plotly.colors
+
+    colors = PALETTE + list(plotly.colors.qualitative.Plotly)
+    return {t: colors[i % len(colors)] for i, t in enumerate(tickers)}
+
+
+def monthly_return_figure(monthly: pa.Table | pd.DataFrame) -> go.Figure:
+    """Monthly return by ticker (grouped bars, one group per month)."""
+    import plotly.graph_objects as go
+
+    df = one_source(frame(monthly), ("month", "ticker"))
+    fig = go.Figure()
+    df = df.assign(ret=_as_fraction(df)).sort_values(["month", "ticker"])
+    colors = _ticker_colors(sorted(df["ticker"].unique()))
+    for ticker, part in df.groupby("ticker", sort=True):
+        fig.add_trace(
+            go.Bar(
+                x=part["month"],
+                y=part["ret"],
+                name=str(ticker),
+                marker_color=colors[str(ticker)],
+                text=[f"{v:+.1%}" for v in part["ret"]],
+                textposition="outside",
+                customdata=part[["first_close", "last_close", "sessions"]],
+                hovertemplate=(
+                    f"{ticker} %{{x}}: %{{y:+.2%}}<br>R$ %{{customdata[0]:,.2f}} → "
+                    "R$ %{customdata[1]:,.2f} in %{customdata[2]} sessions<extra></extra>"
+                ),
+            )
+        )
+    _layout(
+        fig, title="Monthly return by ticker", subtitle="last close / first close − 1", height=380
+    )
+    fig.update_layout(barmode="group", bargroupgap=0.08)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=".0%", zeroline=True, zerolinecolor="#888", title_text="Return")
+    return fig
+
+
+def monthly_traded_value_figure(monthly: pa.Table | pd.DataFrame) -> go.Figure:
+    """Traded value (R$) per month and ticker."""
+    import plotly.graph_objects as go
+
+    df = one_source(frame(monthly), ("month", "ticker")).sort_values(["month", "ticker"])
+    fig = go.Figure()
+    colors = _ticker_colors(sorted(df["ticker"].unique()))
+    for ticker, part in df.groupby("ticker", sort=True):
+        fig.add_trace(
+            go.Bar(
+                x=part["month"],
+                y=part["total_traded_value"],
+                name=str(ticker),
+                marker_color=colors[str(ticker)],
+                customdata=[_brl(v) for v in part["total_traded_value"]],
+                hovertemplate=f"{ticker} %{{x}}: %{{customdata}}<extra></extra>",
+            )
+        )
+    _layout(
+        fig,
+        title="Traded value by month",
+        subtitle="sum of the sessions' financial volume",
+        height=380,
+    )
+    fig.update_layout(barmode="group", bargroupgap=0.08)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickprefix="R$ ", tickformat="~s", title_text="Traded value")
+    return fig
+
+
+def _brl(value: float) -> str:
+    """R$ in thousands / millions / billions, as a reader says it."""
+    for size, suffix in ((1e9, " bi"), (1e6, " mi"), (1e3, " mil")):
+        if abs(value) >= size:
+            return f"R$ {value / size:,.1f}{suffix}"
+    return f"R$ {value:,.0f}"
+
+
+def weights_percent(df: pd.DataFrame) -> pd.Series:
+    """Constituent weights in percent, whether stored as 0.05 or 5."""
+    weight = df["weight"].astype(float)
+    return weight * 100 if weight.sum() <= 1.5 else weight
+
+
+def group_label(df: pd.DataFrame) -> tuple[pd.Series, str]:
+    """The sector of each constituent; the share class (ON/PN/UNT) when no sector was given."""
+    if "sector" in df.columns and df["sector"].notna().any():
+        return df["sector"].fillna("not given").astype(str), "sector"
+    share = df.get("share_type")
+    if share is None:
+        return df["ticker"].map(lambda _: "all"), "share class"
+    return share.fillna("?").astype(str).str.split().str[0].fillna("?"), "share class"
+
+
+def sector_weights_figure(portfolio: pa.Table | pd.DataFrame) -> go.Figure:
+    """Index weight by sector (by share class when the export carries no sector)."""
+    import plotly.graph_objects as go
+
+    df = frame(portfolio)
+    labels, kind = group_label(df)
+    df = df.assign(group=labels, pct=weights_percent(df))
+    grouped = (
+        df.groupby("group")
+        .agg(pct=("pct", "sum"), n=("ticker", "count"))
+        .sort_values("pct", ascending=True)
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=grouped["pct"],
+            y=grouped.index,
+            orientation="h",
+            marker_color="#0072B2",
+            text=[f"{v:.1f}%" for v in grouped["pct"]],
+            textposition="outside",
+            customdata=grouped["n"],
+            hovertemplate="%{y}: %{x:.2f}% in %{customdata} constituents<extra></extra>",
+        )
+    )
+    index, day = _portfolio_title(df)
+    note = "" if kind == "sector" else " (the portfolio export gives no sector)"
+    _layout(
+        fig,
+        title=f"{index} weight by {kind}",
+        subtitle=f"theoretical portfolio of {day}, {len(df)} constituents{note}",
+        height=max(320, 90 + 34 * len(grouped)),
+    )
+    fig.update_xaxes(ticksuffix="%", range=[0, grouped["pct"].max() * 1.18])
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def _portfolio_title(df: pd.DataFrame) -> tuple[str, str]:
+    index = str(df["index"].iloc[0]) if "index" in df.columns and len(df) else "Index"
+    day = str(df["dt"].iloc[0]) if "dt" in df.columns and len(df) else "?"
+    return index, day
+
+
+def top_constituents_figure(portfolio: pa.Table | pd.DataFrame, n: int = 15) -> go.Figure:
+    """The ``n`` largest constituents by weight, coloured by sector (or share class)."""
+    import plotly.graph_objects as go
+
+    df = frame(portfolio)
+    labels, kind = group_label(df)
+    df = df.assign(group=labels, pct=weights_percent(df)).sort_values("pct", ascending=False)
+    top = df.head(n).iloc[::-1]
+    groups = list(dict.fromkeys(df["group"]))
+    colors = _ticker_colors(groups)
+    fig = go.Figure()
+    for group in groups:
+        part = top[top["group"] == group]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=part["pct"],
+                y=part["ticker"],
+                orientation="h",
+                name=group,
+                marker_color=colors[group],
+                text=[f"{v:.2f}%" for v in part["pct"]],
+                textposition="outside",
+                customdata=part[["asset"]] if "asset" in part else None,
+                hovertemplate="%{y} %{customdata[0]}: %{x:.2f}%<extra></extra>",
+            )
+        )
+    index, day = _portfolio_title(df)
+    covered = top["pct"].sum()
+    _layout(
+        fig,
+        title=f"Top {len(top)} {index} constituents",
+        subtitle=f"{day}: together {covered:.1f}% of the index; colour = {kind}",
+        height=max(360, 110 + 28 * len(top)),
+    )
+    fig.update_layout(barmode="stack", showlegend=True)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(top["ticker"]), automargin=True)
+    fig.update_xaxes(ticksuffix="%", range=[0, top["pct"].max() * 1.2])
+    return fig
+
+
+def coverage_figure(
+    sessions: pa.Table | pd.DataFrame, missing: list[dt.date] | None = None
+) -> go.Figure:
+    """Tickers per session, with the B3 sessions that have no data marked in red."""
+    import plotly.graph_objects as go
+
+    df = frame(sessions).sort_values("dt")
+    missing = missing or []
+    fig = go.Figure(
+        go.Bar(
+            x=df["dt"],
+            y=df["tickers"],
+            name="tickers with a quote",
+            marker_color="#56B4E9",
+            hovertemplate="%{x|%Y-%m-%d}: %{y:,} tickers<extra></extra>",
+        )
+    )
+    if missing:
+        fig.add_trace(
+            go.Scatter(
+                x=missing,
+                y=[0] * len(missing),
+                mode="markers",
+                name="missing session",
+                marker={"color": DOWN, "size": 14, "symbol": "x"},
+                cliponaxis=False,
+                hovertemplate="%{x|%Y-%m-%d}: B3 session with no data<extra></extra>",
+            )
+        )
+    _layout(
+        fig,
+        title="Sessions covered",
+        subtitle=f"{len(df)} sessions with data, {len(missing)} B3 sessions missing in the range",
+        height=360,
+    )
+    fig.update_yaxes(title_text="Tickers", tickformat=",", rangemode="tozero")
+    _session_axis(fig, [*df["dt"], *missing])
+    return fig
+
+
+def quarantine_figure(quarantine: dict[str, pa.Table | pd.DataFrame | None]) -> go.Figure | None:
+    """Quarantined rows by rule and table; None when no table has a quarantined row."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colors = _ticker_colors(list(quarantine))
+    bars = 0
+    for table, data in quarantine.items():
+        if data is None:
+            continue
+        df = frame(data)
+        if df.empty:
+            continue
+        bars += len(df)
+        fig.add_trace(
+            go.Bar(
+                x=df["n_rows"],
+                y=df["rule"],
+                orientation="h",
+                name=table,
+                marker_color=colors[table],
+                text=[f"{v:,}" for v in df["n_rows"]],
+                textposition="outside",
+                hovertemplate=f"{table}: %{{y}}: %{{x:,}} rows<extra></extra>",
+            )
+        )
+    if bars == 0:
+        return None
+    _layout(fig, title="Quarantined rows by rule", height=max(360, 120 + 36 * bars))
+    fig.update_layout(barmode="group", margin={"l": 150})
+    longest = max(max(frame(d)["n_rows"]) for d in quarantine.values() if d is not None and len(d))
+    fig.update_xaxes(title_text="Rows", tickformat=",d", rangemode="tozero")
+    if longest <= 10:
+        fig.update_xaxes(tick0=0, dtick=1, range=[0, longest * 1.15])
+    fig.update_yaxes(automargin=True)
+    return fig

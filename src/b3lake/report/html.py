@@ -1,0 +1,288 @@
+"""Assemble the figures into one self-contained HTML page (plotly.js inlined once, no CDN).
+
+The page must open offline, from a mail attachment or an S3 download, so nothing is fetched:
+the figures are ``<div>``s drawn by one inline copy of plotly.js.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from b3lake.report import charts
+from b3lake.report.queries import Fetched, ReportData
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+PLOT_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "responsive": True,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+CSS = """
+:root { --ink:#1d2330; --muted:#5b6473; --line:#e3e7ee; --bg:#f5f7fa; --accent:#0072B2; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+  font: 15px/1.5 Inter, "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
+header { background:#14213d; color:#fff; padding:28px 40px 22px; }
+header h1 { margin:0 0 6px; font-size:30px; letter-spacing:.2px; }
+header p { margin:0; color:#cdd6e6; }
+nav { margin-top:14px; display:flex; gap:18px; flex-wrap:wrap; }
+nav a { color:#fff; text-decoration:none; border-bottom:1px solid #6b7fa8; font-size:14px; }
+main { max-width:1320px; margin:0 auto; padding:24px 32px 60px; }
+section.panel { background:#fff; border:1px solid var(--line); border-radius:10px;
+  padding:20px 24px 12px; margin:0 0 24px; box-shadow:0 1px 2px rgba(20,33,61,.05); }
+section.panel > h2 { margin:0 0 4px; font-size:22px; }
+section.panel > p.lead { margin:0 0 14px; color:var(--muted); }
+.figure { margin:8px 0 18px; }
+.grid { display:grid; grid-template-columns:1fr 1fr; gap:16px; }
+.grid .figure { min-width:0; }
+.no-data { background:#fff7e6; border:1px solid #f3d19c; color:#7a4b00; padding:10px 14px;
+  border-radius:6px; margin:8px 0 16px; }
+.no-data code { font-size:12px; color:#7a4b00; }
+.facts { display:grid; grid-template-columns:repeat(auto-fit,minmax(190px,1fr)); gap:12px; margin:6px 0 18px; }
+.fact { border:1px solid var(--line); border-radius:8px; padding:10px 14px; }
+.fact .k { color:var(--muted); font-size:13px; }
+.fact .v { font-size:22px; font-weight:600; }
+.fact.bad .v { color:#c0392b; } .fact.good .v { color:#1e8449; }
+table.data { border-collapse:collapse; margin:6px 0 16px; font-size:14px; }
+table.data th, table.data td { border-bottom:1px solid var(--line); padding:6px 12px; text-align:left; }
+table.data th { color:var(--muted); font-weight:600; }
+footer { color:var(--muted); font-size:13px; text-align:center; padding:0 0 30px; }
+@media (max-width: 1000px) { .grid { grid-template-columns:1fr; } }
+"""
+
+
+@dataclass
+class Panel:
+    """One section of the page: a heading, a lead sentence and figures or "no data" notes."""
+
+    key: str
+    title: str
+    lead: str = ""
+    parts: list[str] = field(default_factory=list)
+    figures: int = 0
+
+    def add_figure(self, fig: go.Figure, *, grid: bool = False) -> None:
+        div = fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            config=PLOT_CONFIG,
+            default_width="100%",
+            default_height=f"{fig.layout.height or 420}px",
+        )
+        self.parts.append(f'<div class="figure">{div}</div>')
+        self.figures += 1
+
+    def add_html(self, fragment: str) -> None:
+        self.parts.append(fragment)
+
+    def no_data(self, what: str, reason: str | None) -> None:
+        why = f" <code>{html.escape(reason)}</code>" if reason else ""
+        self.parts.append(f'<p class="no-data"><b>No data</b>: {html.escape(what)}.{why}</p>')
+
+    def render(self) -> str:
+        lead = f'<p class="lead">{self.lead}</p>' if self.lead else ""
+        body = "\n".join(self.parts)
+        return (
+            f'<section class="panel" id="{self.key}" data-panel="{self.key}">'
+            f"<h2>{html.escape(self.title)}</h2>{lead}\n{body}</section>"
+        )
+
+
+def _grid(panel: Panel, figs: list[go.Figure]) -> None:
+    """Two figures side by side (they stack on narrow screens)."""
+    start = len(panel.parts)
+    for fig in figs:
+        panel.add_figure(fig)
+    inner = "\n".join(panel.parts[start:])
+    panel.parts[start:] = [f'<div class="grid">{inner}</div>']
+
+
+def _reason(f: Fetched) -> str | None:
+    return f.reason if f.reason else None
+
+
+def prices_panel(data: ReportData) -> Panel:
+    p = Panel(
+        "prices",
+        "Prices and moving averages",
+        "Daily close with the refine job's 5-, 7- and 21-session moving averages; volume bars "
+        "are green on up days (close ≥ open) and red on down days. Weekends and B3 holidays are "
+        "hidden, so a gap is a session with no quote.",
+    )
+    if not data.quotes.ok or data.quotes.table is None:
+        p.no_data("refined_quotes", _reason(data.quotes))
+        return p
+    have = set(data.quotes.table.column("ticker").to_pylist())
+    figs = [charts.price_figure(data.quotes.table, t) for t in data.tickers if t in have]
+    for ticker in data.tickers:
+        if ticker not in have:
+            p.no_data(f"refined_quotes for {ticker}", "no quotes in the range")
+    _grid(p, figs)
+    return p
+
+
+def monthly_panel(data: ReportData) -> Panel:
+    p = Panel(
+        "monthly",
+        "Monthly",
+        "From refined_monthly: each month's return (first to last close) and traded value "
+        "for the charted tickers.",
+    )
+    if not data.monthly.ok or data.monthly.table is None:
+        p.no_data("refined_monthly", _reason(data.monthly))
+        return p
+    t = data.monthly.table
+    _grid(p, [charts.monthly_return_figure(t), charts.monthly_traded_value_figure(t)])
+    return p
+
+
+def portfolio_panel(data: ReportData) -> Panel:
+    p = Panel(
+        "portfolio",
+        "IBOV portfolio",
+        "The latest theoretical portfolio in refined_ibov_portfolio"
+        + (f" on or before {data.end}" if data.end else "")
+        + ": weight by sector and the largest constituents.",
+    )
+    if not data.portfolio.ok or data.portfolio.table is None:
+        p.no_data("refined_ibov_portfolio", _reason(data.portfolio))
+        return p
+    t = data.portfolio.table
+    _grid(p, [charts.sector_weights_figure(t), charts.top_constituents_figure(t)])
+    return p
+
+
+def _fact(key: str, value: str, tone: str = "") -> str:
+    return (
+        f'<div class="fact {tone}"><div class="k">{html.escape(key)}</div>'
+        f'<div class="v">{html.escape(value)}</div></div>'
+    )
+
+
+def _fmt_days(days: list[dt.date], limit: int = 30) -> str:
+    shown = ", ".join(d.isoformat() for d in days[:limit])
+    return shown + (f" … and {len(days) - limit} more" if len(days) > limit else "")
+
+
+def quality_panel(data: ReportData) -> Panel:
+    p = Panel(
+        "quality",
+        "Data quality",
+        "Sessions in the lake against the B3 calendar, and the rows the refine job "
+        "quarantined, by rule.",
+    )
+    facts = []
+    if data.session_dates:
+        facts.append(_fact("Sessions with data", f"{len(data.session_dates):,}"))
+        facts.append(_fact("First session", data.session_dates[0].isoformat()))
+        facts.append(_fact("Last session", data.session_dates[-1].isoformat()))
+    if data.missing_sessions is not None:
+        n = len(data.missing_sessions)
+        facts.append(_fact("Missing B3 sessions", f"{n:,}", "bad" if n else "good"))
+    total_q = 0
+    for f in data.quarantine.values():
+        if f.ok and f.table is not None:
+            total_q += sum(int(v) for v in f.table.column("n_rows").to_pylist())
+    if any(f.table is not None for f in data.quarantine.values()):
+        facts.append(_fact("Quarantined rows", f"{total_q:,}", "bad" if total_q else "good"))
+    if facts:
+        p.add_html(f'<div class="facts">{"".join(facts)}</div>')
+
+    if data.missing_sessions:
+        p.add_html(
+            "<p><b>Missing sessions</b> (B3 trading days with no refined quote): "
+            f"{html.escape(_fmt_days(data.missing_sessions))}</p>"
+        )
+    elif data.missing_sessions is not None:
+        p.add_html("<p><b>Missing sessions</b>: none, every B3 session in the range has data.</p>")
+    if data.calendar_note:
+        p.add_html(f"<p><b>Calendar check</b>: {html.escape(data.calendar_note)}</p>")
+
+    figs = []
+    if not data.sessions.ok or data.sessions.table is None:
+        p.no_data("sessions covered (refined_quotes)", _reason(data.sessions))
+    else:
+        figs.append(charts.coverage_figure(data.sessions.table, data.missing_sessions))
+    rows = []
+    tables: dict[str, Any] = {}
+    for name, f in data.quarantine.items():
+        if f.table is None:
+            p.no_data(name, f.reason)
+            rows.append(f"<tr><td>{name}</td><td colspan=3>no data</td></tr>")
+            continue
+        tables[name] = f.table
+        if f.table.num_rows == 0:
+            rows.append(f"<tr><td>{name}</td><td colspan=3>no quarantined rows</td></tr>")
+        for r in f.table.to_pylist():
+            rows.append(
+                f"<tr><td>{name}</td><td>{html.escape(str(r['rule']))}</td>"
+                f"<td>{int(r['n_rows']):,}</td><td>{r['first_dt']} … {r['last_dt']}</td></tr>"
+            )
+    fig = charts.quarantine_figure(tables)
+    if fig is not None:
+        figs.append(fig)
+    _grid(p, figs)
+    p.add_html(
+        '<h3>Quarantined rows by rule</h3><table class="data" data-table="quarantine">'
+        "<tr><th>table</th><th>rule</th><th>rows</th><th>sessions</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    return p
+
+
+def panels(data: ReportData) -> list[Panel]:
+    """Every panel of the report, in page order."""
+    return [prices_panel(data), monthly_panel(data), portfolio_panel(data), quality_panel(data)]
+
+
+def plotly_js() -> str:
+    """plotly.js as shipped with the plotly package, safe inside an inline ``<script>``."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().replace("</script", "<\\/script")
+
+
+def render(data: ReportData, *, source: str, generated: dt.datetime | None = None) -> str:
+    """The whole page as one string."""
+    generated = generated or dt.datetime.now(dt.UTC)
+    sections = panels(data)
+    first, last = data.first_session, data.last_session
+    span = f"{data.start or first or '…'} to {data.end or last or '…'}"
+    tickers = ", ".join(data.tickers) if data.tickers else "none"
+    nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
+    notes = "".join(f'<p class="no-data">{html.escape(n)}</p>' for n in data.notes)
+    body = "\n".join(s.render() for s in sections)
+    n_figs = sum(s.figures for s in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="b3lake-figures" content="{n_figs}">
+<title>b3lake market report · {html.escape(span)}</title>
+<style>{CSS}</style>
+<script type="text/javascript">{plotly_js()}</script>
+</head>
+<body>
+<header>
+<h1>b3lake market report</h1>
+<p>Refined B3 data from {html.escape(source)} · {html.escape(span)} · tickers: {html.escape(tickers)}</p>
+<nav>{nav}</nav>
+</header>
+<main>
+{notes}
+{body}
+</main>
+<footer>Generated {generated:%Y-%m-%d %H:%M} UTC by b3lake · self-contained: opens offline</footer>
+</body>
+</html>
+"""

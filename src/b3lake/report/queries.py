@@ -1,0 +1,263 @@
+"""The report's SQL, in Athena's dialect (Trino), and the loader the HTML report and notebook share.
+
+Every query goes through the QueryEngine port, so the same strings run on DuckDB locally
+(transpiled) and on Athena. A table that is missing or empty never stops the report: its
+:class:`Fetched` carries ``table=None`` and the reason, and the panel says "no data".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from b3lake.errors import B3LakeError, ConfigError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from b3lake.query import QueryEngine
+
+QUOTES = "refined_quotes"
+MONTHLY = "refined_monthly"
+PORTFOLIO = "refined_ibov_portfolio"
+QUARANTINE = ("quarantine_quotes", "quarantine_ibov_portfolio")
+DEFAULT_TOP = 6
+DEFAULT_INDEX = "IBOV"
+
+# B3 tickers (PETR4, BOVA11, 1234) and index codes; anything else never reaches a SQL string.
+_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
+
+
+def code_literal(code: str) -> str:
+    """A ticker or index code as a SQL string literal (validated, never interpolated raw)."""
+    value = code.strip().upper()
+    if not _CODE.match(value):
+        raise ConfigError("not a ticker code (letters and digits only)", field="ticker", value=code)
+    return f"'{value}'"
+
+
+def _date(day: dt.date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _where(*clauses: str) -> str:
+    kept = [c for c in clauses if c]
+    return f" WHERE {' AND '.join(kept)}" if kept else ""
+
+
+def dt_range(start: dt.date | None, end: dt.date | None, column: str = "dt") -> str:
+    """``dt`` bounds (inclusive) as a predicate; empty when open on both sides."""
+    parts = []
+    if start is not None:
+        parts.append(f"{column} >= {_date(start)}")
+    if end is not None:
+        parts.append(f"{column} <= {_date(end)}")
+    return " AND ".join(parts)
+
+
+def month_range(start: dt.date | None, end: dt.date | None) -> str:
+    """The months touching ``start..end`` (``month`` is a 'YYYY-MM' string partition)."""
+    parts = []
+    if start is not None:
+        parts.append(f"month >= '{start:%Y-%m}'")
+    if end is not None:
+        parts.append(f"month <= '{end:%Y-%m}'")
+    return " AND ".join(parts)
+
+
+def _in(tickers: list[str]) -> str:
+    return f"ticker IN ({', '.join(code_literal(t) for t in tickers)})"
+
+
+def top_tickers_sql(start: dt.date | None, end: dt.date | None, limit: int = DEFAULT_TOP) -> str:
+    """The most traded tickers in the range: the report's default selection."""
+    return (
+        "SELECT ticker, sum(traded_value) AS traded_value, count(*) AS n_rows "
+        f"FROM {QUOTES}{_where(dt_range(start, end))} "
+        f"GROUP BY ticker ORDER BY traded_value DESC, ticker LIMIT {int(limit)}"
+    )
+
+
+def quotes_sql(tickers: list[str], start: dt.date | None, end: dt.date | None) -> str:
+    """Daily bars with the refine job's moving averages, for the price panels."""
+    return (
+        "SELECT dt, ticker, source, name, open, high, low, close, volume, traded_value, "
+        "trades, ma_5, ma_7, ma_21, pct_change "
+        f"FROM {QUOTES}{_where(_in(tickers), dt_range(start, end))} ORDER BY ticker, dt, source"
+    )
+
+
+def monthly_sql(tickers: list[str], start: dt.date | None, end: dt.date | None) -> str:
+    """Monthly aggregates for the selected tickers."""
+    return (
+        "SELECT month, ticker, source, sessions, total_volume, total_traded_value, "
+        "first_close, last_close, monthly_return "
+        f"FROM {MONTHLY}{_where(_in(tickers), month_range(start, end))} "
+        "ORDER BY month, ticker, source"
+    )
+
+
+def portfolio_sql(end: dt.date | None = None, index: str = DEFAULT_INDEX) -> str:
+    """The index's latest theoretical portfolio (on or before ``end``), one row per constituent."""
+    idx = code_literal(index)
+    inner = _where(f'"index" = {idx}', dt_range(None, end))
+    return (
+        'SELECT dt, "index", ticker, asset, sector, share_type, weight, theoretical_quantity, '
+        f'sector_weight FROM {PORTFOLIO} WHERE "index" = {idx} '
+        f"AND dt = (SELECT max(dt) FROM {PORTFOLIO}{inner}) ORDER BY weight DESC, ticker"
+    )
+
+
+def sessions_sql(start: dt.date | None, end: dt.date | None) -> str:
+    """Rows and tickers per session: the coverage the data-quality panel shows."""
+    return (
+        "SELECT dt, count(*) AS n_rows, count(DISTINCT ticker) AS tickers "
+        f"FROM {QUOTES}{_where(dt_range(start, end))} GROUP BY dt ORDER BY dt"
+    )
+
+
+def quarantine_sql(table: str, start: dt.date | None, end: dt.date | None) -> str:
+    """Rejected rows by rule for one quarantine table."""
+    if table not in QUARANTINE:
+        raise ConfigError("not a quarantine table", field="table", value=table)
+    return (
+        "SELECT rule, count(*) AS n_rows, min(dt) AS first_dt, max(dt) AS last_dt "
+        f"FROM {table}{_where(dt_range(start, end))} GROUP BY rule ORDER BY n_rows DESC, rule"
+    )
+
+
+@dataclass
+class Fetched:
+    """A query's result, or why there is none (missing table, no rows, engine error)."""
+
+    name: str
+    sql: str
+    table: pa.Table | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.table is not None and self.table.num_rows > 0
+
+
+def fetch(engine: QueryEngine, name: str, sql: str) -> Fetched:
+    """Run one query; a B3LakeError (QueryError on a missing table, ...) becomes a reason."""
+    try:
+        table = engine.query(sql)
+    except B3LakeError as exc:
+        return Fetched(name, sql, None, str(exc))
+    if table.num_rows == 0:
+        return Fetched(name, sql, table, "no rows")
+    return Fetched(name, sql, table, None)
+
+
+@dataclass
+class ReportData:
+    """Everything the report draws, fetched once; the notebook inspects the same object."""
+
+    tickers: list[str]
+    start: dt.date | None
+    end: dt.date | None
+    quotes: Fetched
+    monthly: Fetched
+    portfolio: Fetched
+    sessions: Fetched
+    quarantine: dict[str, Fetched]
+    session_dates: list[dt.date] = field(default_factory=list)
+    # Sessions of the B3 calendar in the range with no refined quote; None when not computed.
+    missing_sessions: list[dt.date] | None = None
+    calendar_note: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def first_session(self) -> dt.date | None:
+        return self.session_dates[0] if self.session_dates else None
+
+    @property
+    def last_session(self) -> dt.date | None:
+        return self.session_dates[-1] if self.session_dates else None
+
+
+def pick_tickers(
+    engine: QueryEngine,
+    tickers: list[str] | None,
+    default: list[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    top: int = DEFAULT_TOP,
+) -> tuple[list[str], str | None]:
+    """Explicit tickers, else the configured ones, else the top ``top`` by traded value."""
+    for chosen in (tickers, default):
+        if chosen:
+            names = [t.strip().upper() for t in chosen if t.strip()]
+            for t in names:
+                code_literal(t)
+            return list(dict.fromkeys(names)), None
+    ranked = fetch(engine, "top tickers", top_tickers_sql(start, end, top))
+    if not ranked.ok or ranked.table is None:
+        return [], ranked.reason
+    return [str(t) for t in ranked.table.column("ticker").to_pylist()], None
+
+
+def missing_in_calendar(
+    dates: list[dt.date], start: dt.date, end: dt.date
+) -> tuple[list[dt.date] | None, str | None]:
+    """B3 sessions in ``start..end`` with no data; (None, why) when the calendar cannot say."""
+    from b3lake.sources.calendar import missing_sessions
+
+    try:
+        return missing_sessions(dates, start, end), None
+    except B3LakeError as exc:
+        return None, str(exc)
+
+
+def load(
+    engine: QueryEngine,
+    *,
+    tickers: list[str] | None = None,
+    default_tickers: list[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    index: str = DEFAULT_INDEX,
+    top: int = DEFAULT_TOP,
+) -> ReportData:
+    """Run every report query once; nothing here raises for a missing or empty table."""
+    if start is not None and end is not None and start > end:
+        raise ConfigError("start is after end", field="start", value=f"{start}..{end}")
+    chosen, why = pick_tickers(engine, tickers, default_tickers, start, end, top)
+    notes = [f"no tickers to chart: {why}"] if why else []
+    if chosen:
+        quotes = fetch(engine, QUOTES, quotes_sql(chosen, start, end))
+        monthly = fetch(engine, MONTHLY, monthly_sql(chosen, start, end))
+    else:
+        quotes = Fetched(QUOTES, "", None, why or "no tickers")
+        monthly = Fetched(MONTHLY, "", None, why or "no tickers")
+    portfolio = fetch(engine, PORTFOLIO, portfolio_sql(end, index))
+    sessions = fetch(engine, "sessions", sessions_sql(start, end))
+    quarantine = {t: fetch(engine, t, quarantine_sql(t, start, end)) for t in QUARANTINE}
+    dates: list[dt.date] = []
+    if sessions.ok and sessions.table is not None:
+        dates = sorted(sessions.table.column("dt").to_pylist())
+    missing: list[dt.date] | None = None
+    calendar_note: str | None = None
+    lo, hi = start or (dates[0] if dates else None), end or (dates[-1] if dates else None)
+    if lo is not None and hi is not None:
+        missing, calendar_note = missing_in_calendar(dates, lo, hi)
+    else:
+        calendar_note = "no sessions in the lake to check against the B3 calendar"
+    return ReportData(
+        tickers=chosen,
+        start=start,
+        end=end,
+        quotes=quotes,
+        monthly=monthly,
+        portfolio=portfolio,
+        sessions=sessions,
+        quarantine=quarantine,
+        session_dates=dates,
+        missing_sessions=missing,
+        calendar_note=calendar_note,
+        notes=notes,
+    )
