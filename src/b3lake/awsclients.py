@@ -63,7 +63,7 @@ def client(
 
     session = session_for(session)
     config = Config(
-        retries=_RETRIES,  # type: ignore[arg-type]
+        retries=_RETRIES,
         user_agent_extra="b3lake",
         max_pool_connections=max_pool_connections,
     )

@@ -128,7 +128,7 @@ class GlueCatalog:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.client.get_table(DatabaseName=self.database, Name=name)["Table"]  # type: ignore[no-any-return]
+            return self.client.get_table(DatabaseName=self.database, Name=name)["Table"]
         except ClientError as exc:
             if awsclients.error_code(exc) == "EntityNotFoundException":
                 raise CatalogError(

@@ -57,7 +57,7 @@ def _as_utc(value: Any) -> dt.datetime | None:
 
 def job_run_from_glue(data: dict[str, Any]) -> JobRun:
     """A Glue ``JobRun`` structure as the port's ``JobRun``."""
-    summary = {
+    summary: dict[str, Any] = {
         key: data[key]
         for key in ("Attempt", "ExecutionTime", "WorkerType", "NumberOfWorkers", "GlueVersion")
         if key in data

@@ -153,7 +153,7 @@ class AthenaQueryEngine:
             status = execution.get("Status", {})
             state = status.get("State")
             if state == "SUCCEEDED":
-                return execution  # type: ignore[no-any-return]
+                return execution
             if state in _DONE:
                 reason = (
                     status.get("StateChangeReason")
