@@ -23,16 +23,18 @@ class SQLFrameDuckDBEngine:
     name = "sqlframe_duckdb"
 
     def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
-        import duckdb
         from sqlframe.duckdb import DuckDBSession
 
-        self.conn: Any = duckdb.connect()
+        # SQLFrame sessions are a per-process singleton: every engine shares its connection (a
+        # second DuckDBSession(conn=...) would silently keep the first one's). Inputs are views
+        # with unique names, dropped by close().
+        self.session: Any = DuckDBSession()
+        self.conn: Any = self.session._conn
         if threads:
             self.conn.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.conn.execute(f"SET memory_limit = '{memory_limit}'")
         self.conn.execute("SET TimeZone = 'UTC'")
-        self.session: Any = DuckDBSession(conn=self.conn)
         self._views: list[str] = []
 
     def from_arrow(self, table: pa.Table) -> DataFrame:
@@ -52,7 +54,12 @@ class SQLFrameDuckDBEngine:
         return self.from_arrow(read_keys(storage, keys, schema))
 
     def to_arrow(self, df: DataFrame) -> pa.Table:
-        return df.toArrow()
+        import warnings
+
+        with warnings.catch_warnings():
+            # sqlframe 4.10 calls DuckDB's deprecated fetch_arrow_table().
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return df.toArrow()
 
     def close(self) -> None:
         for name in reversed(self._views):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from b3lake.storage import Storage
 
 PART_FILE = "part-0.parquet"
+SMALL_FILE_ROWS = 1000
 _PART = re.compile(r"([A-Za-z_]+)=([^/]+)/")
 
 
@@ -64,7 +65,7 @@ def _text(value: object) -> str:
 def read_partitioned(storage: Storage, prefix: str, keys: tuple[str, ...] | list[str]) -> pa.Table:
     """Every ``*.parquet`` under ``prefix`` with its Hive partition columns added (first)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds
 
     from b3lake.jobs.refine.schemas import partition_schema
 
@@ -74,17 +75,16 @@ def read_partitioned(storage: Storage, prefix: str, keys: tuple[str, ...] | list
     fs, base = storage.arrow_filesystem()
     base = base.rstrip("/")
     parts = partition_schema(keys)
-    tables = []
-    for key in objects:
-        table = pq.read_table(f"{base}/{key}", filesystem=fs)
-        values = partition_values(key[len(prefix) :])
-        cols = [
-            pa.array([values[f.name]] * table.num_rows, pa.string()).cast(f.type) for f in parts
-        ]
-        tables.append(
-            pa.Table.from_arrays(cols + table.columns, names=parts.names + table.column_names)
-        )
-    return pa.concat_tables(tables)
+    dataset = ds.dataset(
+        [f"{base}/{k}" for k in objects],
+        filesystem=fs,
+        format="parquet",
+        partitioning=ds.partitioning(parts, flavor="hive"),
+        partition_base_dir=f"{base}/{prefix}".rstrip("/"),
+    )
+    table = dataset.to_table()
+    rest = [n for n in table.column_names if n not in parts.names]
+    return table.select(parts.names + rest)
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,16 @@ def serialize(table: pa.Table) -> bytes:
     import pyarrow.parquet as pq
 
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", write_statistics=True)
+    # A partition of the dt x ticker layout holds a row or two: per-file overhead dominates, so
+    # no dictionary pages and no statistics for small files (about 1 ms a file with pyarrow).
+    small = table.num_rows < SMALL_FILE_ROWS
+    pq.write_table(
+        table,
+        sink,
+        compression="snappy",
+        use_dictionary=not small,
+        write_statistics=not small,
+    )
     return sink.getvalue()
 
 
@@ -115,7 +124,7 @@ def split_partitions(
     if table.num_rows == 0:
         return []
     order = [(k, "ascending") for k in keys] + [(c, "ascending") for c in (sort_by or [])]
-    table = table.take(pc.sort_indices(table, sort_keys=order, null_placement="at_end"))
+    table = table.take(pc.sort_indices(table, sort_keys=order))
     # Boundaries where any key changes.
     change = np.zeros(table.num_rows, dtype=bool)
     change[0] = True
@@ -127,13 +136,12 @@ def split_partitions(
         change[1:] |= arr[1:] != arr[:-1]
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], table.num_rows)
-    data = table.drop_columns(list(keys))
-    key_cols = [table.column(k) for k in keys]
-    out = []
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        values = {k: _text(c[a].as_py()) for k, c in zip(keys, key_cols, strict=True)}
-        out.append((values, data.slice(a, b - a)))
-    return out
+    data = table.drop_columns(list(keys)).combine_chunks()
+    key_values = [table.column(k).take(pa.array(starts)).to_pylist() for k in keys]
+    return [
+        ({k: _text(col[i]) for k, col in zip(keys, key_values, strict=True)}, data.slice(a, b - a))
+        for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))
+    ]
 
 
 def write_partitions(

@@ -1,0 +1,470 @@
+"""The refine job's entry point: ``main(argv)`` with exactly the argv Glue passes.
+
+Reads raw Parquet through the Storage port, runs the transform on an engine, checks rows,
+writes ``refined/…`` and ``quarantine/…`` partitions (one ``part-0.parquet`` each) and
+registers tables and partitions in the catalog.
+
+Incremental (``--mode incremental``, the default; one session ``D`` from ``--dt`` or the
+``--raw_key`` of the event):
+
+* quote targets: ``D`` and the up to 21 sessions after it (their windows include ``D``; when
+  ``D`` is the newest session that is just ``D``);
+* month targets: the months of those sessions;
+* read: every raw session from 21 sessions before the first target month's first session to
+  the last target month's last session (the windows of every row the job writes are complete);
+* write: the target sessions' quote partitions, the target months, ``D``'s portfolio and the
+  quarantine partitions of the same dates; objects under those partitions that this run did not
+  write (a ticker that vanished from a corrected session) are deleted.
+
+``--mode full`` reads everything, rewrites everything and deletes every other refined object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from b3lake.errors import ConfigError, JobError
+from b3lake.jobs.refine import quality, schemas, transform
+from b3lake.lake import layout
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from b3lake.catalog import Catalog
+    from b3lake.engines import Engine
+    from b3lake.storage import Storage
+
+# The arguments the job reads (Glue passes each as ``--name value``); the first six are the contract.
+JOB_ARGUMENTS: tuple[str, ...] = (
+    "dt",
+    "raw_key",
+    "lake",
+    "run_date",
+    "mode",
+    "catalog_database",
+    "tpmerc",
+    "codbdi",
+    "tickers",
+)
+QUOTE_SOURCES = ("cotahist", "yfinance")
+
+
+@dataclass(frozen=True)
+class RefineOptions:
+    lake: str
+    run_date: dt.date
+    mode: str = "incremental"
+    day: dt.date | None = None
+    raw_key: str | None = None
+    catalog_database: str = "default"
+    universe: transform.Universe = transform.Universe()
+
+
+def _date_arg(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError("expected YYYY-MM-DD", field=name, value=value) from None
+
+
+def _codes(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return default
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def parse_args(argv: list[str]) -> RefineOptions:
+    """Options from Glue's argv (``script --JOB_ID … --dt … --lake …``); Glue's own are ignored."""
+    parser = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
+    for name in JOB_ARGUMENTS:
+        parser.add_argument(f"--{name}", default=None)
+    known, _ = parser.parse_known_args(argv[1:])
+    if not known.lake:
+        raise ConfigError("--lake is required", field="lake")
+    mode = known.mode or "incremental"
+    if mode not in ("incremental", "full"):
+        raise ConfigError("--mode must be incremental or full", field="mode", value=mode)
+    day = _date_arg(known.dt, "dt") if known.dt else None
+    if known.raw_key:
+        key_day = layout.parse_raw_key(known.raw_key).dt
+        if day is not None and day != key_day:
+            raise ConfigError(
+                "--dt and --raw_key name different sessions", field="dt", value=known.dt
+            )
+        day = key_day
+    if mode == "incremental" and day is None:
+        raise ConfigError("incremental mode needs --dt or --raw_key", field="dt")
+    # run_date is an argument so a re-run is reproducible; without one, the UTC date at start.
+    run_date = (
+        _date_arg(known.run_date, "run_date") if known.run_date else dt.datetime.now(dt.UTC).date()
+    )
+    default = transform.Universe()
+    universe = transform.Universe(
+        tpmerc=_codes(known.tpmerc, default.tpmerc),
+        codbdi=_codes(known.codbdi, default.codbdi),
+        tickers=_codes(known.tickers, default.tickers),
+    )
+    return RefineOptions(
+        lake=known.lake,
+        run_date=run_date,
+        mode=mode,
+        day=day,
+        raw_key=known.raw_key,
+        catalog_database=known.catalog_database or "default",
+        universe=universe,
+    )
+
+
+# ----------------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run reads and rewrites (sorted dates)."""
+
+    read_sessions: list[dt.date]
+    quote_sessions: list[dt.date]
+    months: list[str]
+    portfolio_dates: list[dt.date]
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def plan_run(
+    sessions: list[dt.date],
+    portfolio_dates: list[dt.date],
+    *,
+    mode: str,
+    day: dt.date | None,
+    lookback: int = transform.LOOKBACK_SESSIONS,
+) -> Plan:
+    """The sessions to read and the partitions to rewrite (see the module docstring)."""
+    if mode == "full":
+        return Plan(
+            list(sessions),
+            list(sessions),
+            sorted({_month(s) for s in sessions}),
+            list(portfolio_dates),
+        )
+    assert day is not None
+    portfolio = [day] if day in portfolio_dates else []
+    if day not in sessions:
+        return Plan([], [], [], portfolio)
+    i = sessions.index(day)
+    targets = sessions[i : i + 1 + lookback]
+    months = sorted({_month(s) for s in targets})
+    first = bisect.bisect_left(sessions, dt.date.fromisoformat(months[0] + "-01"))
+    last_month = months[-1]
+    last = max(j for j, s in enumerate(sessions) if _month(s) == last_month)
+    read = sessions[max(0, first - lookback) : last + 1]
+    return Plan(read, targets, months, portfolio)
+
+
+# ------------------------------------------------------------------------------------- report
+
+
+@dataclass
+class RefineReport:
+    mode: str
+    dt: str | None
+    run_date: str
+    engine: str
+    raw_rows_read: dict[str, int] = field(default_factory=dict)
+    sessions_read: int = 0
+    universe_rows: int = 0
+    refined_input_rows: int = 0
+    refined_rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
+    partitions_written: dict[str, int] = field(default_factory=dict)
+    objects_deleted: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextmanager
+def _stage(report: RefineReport, name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.seconds[name] = round(report.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _raw_index(storage: Storage, source: str) -> dict[dt.date, list[str]]:
+    """``dt -> keys`` of a raw source, from a listing of ``raw/<source>/``."""
+    found: dict[dt.date, list[str]] = defaultdict(list)
+    for key in storage.list_keys(layout.raw_prefix(source)):
+        try:
+            obj = layout.parse_raw_key(key)
+        except Exception:  # noqa: BLE001 - stray objects (markers, temp files) are not raw data
+            continue
+        found[obj.dt].append(key)
+    return dict(found)
+
+
+def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """``table`` in ``schema``'s column order and types; JobError if a type drifted."""
+    missing = [n for n in schema.names if n not in table.column_names]
+    if missing:
+        raise JobError(f"engine output lacks columns {missing}", source=what)
+    table = table.select(schema.names)
+    for f in schema:
+        got = table.schema.field(f.name).type
+        if got != f.type:
+            raise JobError(f"column {f.name} is {got}, the contract says {f.type}", source=what)
+    return table.cast(schema)
+
+
+def _count_by_rule(table: pa.Table) -> dict[str | None, int]:
+    return {row["rule"]: int(row["n"]) for row in table.to_pylist()}
+
+
+@dataclass
+class _Output:
+    name: str  # catalog table name
+    prefix: str  # key prefix
+    keys: tuple[str, ...]
+    file_schema: pa.Schema
+    table: pa.Table
+    rewritten: list[str]  # partition prefixes (relative) this run owns
+    sort_by: list[str]
+
+
+def _write(
+    storage: Storage, catalog: Catalog, out: _Output, report: RefineReport, full: bool
+) -> None:
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.lake import parquet_io
+
+    full_schema = schemas.full_schema(out.file_schema, out.keys)
+    table = conform(out.table, full_schema, out.name)
+    written = parquet_io.write_partitions(storage, out.prefix, table, out.keys, sort_by=out.sort_by)
+    owned = [out.prefix] if full else [out.prefix + p for p in out.rewritten]
+    stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
+    if stale:
+        storage.delete_keys(stale)
+    report.objects_deleted += len(stale)
+    report.partitions_written[out.name] = len(written)
+    catalog.upsert_table(
+        out.name,
+        location=out.prefix,
+        columns=columns_from_arrow(out.file_schema),
+        partition_keys=columns_from_arrow(schemas.partition_schema(out.keys)),
+    )
+    kept = {tuple(sorted(w.values.items())) for w in written}
+    gone = []
+    for key in stale:
+        values = parquet_io.partition_values(key[len(out.prefix) :])
+        if tuple(sorted(values.items())) not in kept and values not in gone:
+            gone.append(values)
+    if gone:
+        catalog.drop_partitions(out.name, gone)
+    if written:
+        catalog.add_partitions(out.name, [w.values for w in written])
+
+
+# --------------------------------------------------------------------------------------- run
+
+
+def run(
+    options: RefineOptions,
+    *,
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+) -> RefineReport:
+    """One refine run over ``storage`` on ``engine`` (``main`` and the Glue script call it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    report = RefineReport(
+        mode=options.mode,
+        dt=options.day.isoformat() if options.day else None,
+        run_date=options.run_date.isoformat(),
+        engine=engine.name,
+    )
+    full = options.mode == "full"
+    with _stage(report, "plan"):
+        raw = {s: _raw_index(storage, s) for s in (*QUOTE_SOURCES, "ibov_portfolio")}
+        sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
+        plan = plan_run(sessions, sorted(raw["ibov_portfolio"]), mode=options.mode, day=options.day)
+        report.sessions_read = len(plan.read_sessions)
+
+    outputs: list[_Output] = []
+    if plan.quote_sessions:
+        with _stage(report, "read"):
+            frames = {}
+            for source in QUOTE_SOURCES:
+                keys = [k for d in plan.read_sessions for k in raw[source].get(d, [])]
+                frames[source] = engine.read_parquet(storage, keys, schemas.RAW_INPUTS[source])
+                report.raw_rows_read[source] = int(frames[source].count())
+        with _stage(report, "transform"):
+            first, last = plan.quote_sessions[0], plan.quote_sessions[-1]
+            flagged = quality.flag_quotes(
+                transform.normalize_quotes(frames["cotahist"], frames["yfinance"], options.universe)
+            )
+            F = _functions(flagged)  # noqa: N806
+            targets = transform.between(flagged, first, last)
+            counts = _count_by_rule(
+                engine.to_arrow(targets.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
+            )
+            bad = engine.to_arrow(targets.filter(F.col("rule").isNotNull()))
+            clean = flagged.filter(F.col("rule").isNull()).drop("rule", "reason")
+            quotes = transform.refine_quotes(clean, options.run_date)
+            month_start = dt.date.fromisoformat(plan.months[0] + "-01")
+            window = transform.between(quotes, min(month_start, first), plan.read_sessions[-1])
+            quotes_arrow = engine.to_arrow(window)
+            monthly_arrow = engine.to_arrow(
+                transform.refine_monthly(
+                    transform.between(
+                        engine.from_arrow(quotes_arrow), month_start, plan.read_sessions[-1]
+                    )
+                )
+            )
+            day_col = quotes_arrow.column("dt")
+            in_targets = pc.and_(
+                pc.greater_equal(day_col, pa.scalar(first, pa.date32())),
+                pc.less_equal(day_col, pa.scalar(last, pa.date32())),
+            )
+            quotes_out = quotes_arrow.filter(in_targets)
+        quarantined = {k: v for k, v in counts.items() if k is not None}
+        report.universe_rows = sum(counts.values())
+        report.refined_input_rows = counts.get(None, 0)
+        report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
+        quality.reconcile(
+            "refined_quotes",
+            report.universe_rows,
+            report.refined_input_rows,
+            sum(quarantined.values()),
+            int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0),
+        )
+        report.refined_rows["refined_quotes"] = quotes_out.num_rows
+        report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
+        outputs += [
+            _Output(
+                "refined_quotes",
+                layout.refined_prefix("refined_quotes"),
+                layout.REFINED_TABLES["refined_quotes"][1],
+                schemas.REFINED_QUOTES,
+                quotes_out,
+                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
+                ["source"],
+            ),
+            _Output(
+                "refined_monthly",
+                layout.refined_prefix("refined_monthly"),
+                layout.REFINED_TABLES["refined_monthly"][1],
+                schemas.REFINED_MONTHLY,
+                monthly_arrow,
+                [f"month={m}/" for m in plan.months],
+                ["ticker", "source"],
+            ),
+            _Output(
+                "quarantine_quotes",
+                layout.quarantine_prefix("refined_quotes"),
+                ("dt",),
+                schemas.QUARANTINE_QUOTES,
+                bad,
+                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
+                ["ticker", "source", "record_key", "source_file", "line_number"],
+            ),
+        ]
+
+    if plan.portfolio_dates:
+        with _stage(report, "read"):
+            keys = [k for d in plan.portfolio_dates for k in raw["ibov_portfolio"].get(d, [])]
+            frame = engine.read_parquet(storage, keys, schemas.RAW_IBOV_PORTFOLIO)
+            report.raw_rows_read["ibov_portfolio"] = int(frame.count())
+        with _stage(report, "transform"):
+            flagged = quality.flag_portfolio(transform.normalize_portfolio(frame))
+            F = _functions(flagged)  # noqa: N806
+            counts = _count_by_rule(
+                engine.to_arrow(flagged.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
+            )
+            bad = engine.to_arrow(flagged.filter(F.col("rule").isNotNull()))
+            clean = flagged.filter(F.col("rule").isNull()).drop("rule", "reason")
+            portfolio = engine.to_arrow(transform.refine_portfolio(clean))
+        quarantined = {k: v for k, v in counts.items() if k is not None}
+        report.quarantined["quarantine_ibov_portfolio"] = dict(sorted(quarantined.items()))
+        clean_rows = counts.get(None, 0)
+        # Segments of one ticker collapse into one row: reconcile on rows in, not rows out.
+        quality.reconcile(
+            "refined_ibov_portfolio",
+            sum(counts.values()),
+            clean_rows,
+            sum(quarantined.values()),
+            clean_rows,
+        )
+        report.refined_rows["refined_ibov_portfolio"] = portfolio.num_rows
+        rewritten = [f"dt={d.isoformat()}/" for d in plan.portfolio_dates]
+        outputs += [
+            _Output(
+                "refined_ibov_portfolio",
+                layout.refined_prefix("refined_ibov_portfolio"),
+                layout.REFINED_TABLES["refined_ibov_portfolio"][1],
+                schemas.REFINED_IBOV_PORTFOLIO,
+                portfolio,
+                rewritten,
+                ["index", "ticker"],
+            ),
+            _Output(
+                "quarantine_ibov_portfolio",
+                layout.quarantine_prefix("refined_ibov_portfolio"),
+                ("dt",),
+                schemas.QUARANTINE_IBOV_PORTFOLIO,
+                bad,
+                rewritten,
+                ["index", "ticker", "segment", "source_file", "line_number"],
+            ),
+        ]
+
+    with _stage(report, "write"):
+        for out in outputs:
+            _write(storage, catalog, out, report, full)
+    return report
+
+
+def _functions(df: Any) -> Any:
+    from b3lake.engines import sql_api
+
+    return sql_api(df).F
+
+
+def main(
+    argv: list[str],
+    *,
+    engine: Engine | None = None,
+    storage: Storage | None = None,
+    catalog: Catalog | None = None,
+) -> RefineReport:
+    """Run the job for Glue-style ``argv``; adapters default from ``--lake``/``--catalog_database``."""
+    from b3lake import backends
+
+    options = parse_args(argv)
+    storage = storage or backends.storage_for(options.lake)
+    catalog = catalog or backends.catalog_for(storage, options.catalog_database)
+    own_engine = engine is None
+    if engine is None:
+        from b3lake.engines import default_engine
+
+        engine = default_engine()
+    try:
+        return run(options, engine=engine, storage=storage, catalog=catalog)
+    finally:
+        if own_engine:
+            engine.close()
