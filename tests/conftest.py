@@ -36,3 +36,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("B3LAKE_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """The whole local pipeline run once on the bundled sample: ``(lake dir, RunSummary)``."""
+    from b3lake.pipeline import run_pipeline
+    from b3lake.settings import Settings
+
+    lake = tmp_path_factory.mktemp("sample-lake")
+    summary = run_pipeline(
+        Settings(lake=str(lake)),
+        cotahist_files=[SAMPLE / "COTAHIST_A2021.ZIP"],
+        ibov_files=[SAMPLE / "IBOVDia_03-10-25.csv"],
+    )
+    return lake, summary

@@ -56,7 +56,9 @@ def settings() -> Settings:
 def _global(
     lake: Annotated[
         str | None,
-        typer.Option("--lake", envvar="B3LAKE_LAKE", help="Lake root: a directory or s3://bucket/prefix."),
+        typer.Option(
+            "--lake", envvar="B3LAKE_LAKE", help="Lake root: a directory or s3://bucket/prefix."
+        ),
     ] = None,
     backend: Annotated[
         str | None, typer.Option("--backend", help="local (default) or aws.")
@@ -111,13 +113,15 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 @app.command()
 def run(
     file: Annotated[
-        list[Path] | None, typer.Option("--file", help="COTAHIST file(s); default: the bundled sample.")
+        list[Path] | None,
+        typer.Option("--file", help="COTAHIST file(s); default: the bundled sample."),
     ] = None,
     ibov_file: Annotated[
         list[Path] | None, typer.Option("--ibov-file", help="IBOV portfolio CSV/JSON file(s).")
     ] = None,
     yfinance_file: Annotated[
-        list[Path] | None, typer.Option("--yfinance-file", help="Saved yfinance CSV(s) (TICKER.SA.csv).")
+        list[Path] | None,
+        typer.Option("--yfinance-file", help="Saved yfinance CSV(s) (TICKER.SA.csv)."),
     ] = None,
     ticker: Annotated[str, typer.Option(help="Ticker for the example query.")] = "PETR4",
     report: Annotated[
@@ -138,7 +142,11 @@ def run(
             raise ConfigError("no input given and no bundled sample found", source=str(REPO_SAMPLE))
     s = settings()
     summary = run_pipeline(
-        s, cotahist_files=file, ibov_files=ibov_file, yfinance_files=yfinance_file, example_ticker=ticker
+        s,
+        cotahist_files=file,
+        ibov_files=ibov_file,
+        yfinance_files=yfinance_file,
+        example_ticker=ticker,
     )
     console.rule("[bold]b3lake run")
     for e in summary.extracts:
@@ -160,7 +168,7 @@ def run(
         _print_table(table, title=title, limit=12)
     if report is not None:
         _write_report(s, report, None, None, None)
-    console.print(f"Lake: {s.lake}  ·  try: b3lake --lake {s.lake} query \"SELECT …\"")
+    console.print(f'Lake: {s.lake}  ·  try: b3lake --lake {s.lake} query "SELECT …"')
 
 
 def _write_report(
@@ -177,10 +185,16 @@ def _write_report(
 
 @extract_app.command("cotahist")
 def extract_cotahist(
-    file: Annotated[list[Path] | None, typer.Option("--file", help="COTAHIST .ZIP/.TXT file(s).")] = None,
-    year: Annotated[int | None, typer.Option(help="Download B3's annual file for this year.")] = None,
+    file: Annotated[
+        list[Path] | None, typer.Option("--file", help="COTAHIST .ZIP/.TXT file(s).")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Download B3's annual file for this year.")
+    ] = None,
     month: Annotated[int | None, typer.Option(help="With --year: the monthly file.")] = None,
-    date: Annotated[str | None, typer.Option("--date", help="Download the daily file (YYYY-MM-DD).")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Download the daily file (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Land B3 COTAHIST historical quotes (every instrument) in raw/cotahist/dt=…/.
 
@@ -196,7 +210,8 @@ def extract_cotahist(
 def extract_ibov(
     index: Annotated[str, typer.Option(help="Index code: IBOV, IBXX, SMLL, IDIV…")] = "IBOV",
     file: Annotated[
-        list[Path] | None, typer.Option("--file", help="Saved IBOVDia_*.csv or GetPortfolioDay JSON.")
+        list[Path] | None,
+        typer.Option("--file", help="Saved IBOVDia_*.csv or GetPortfolioDay JSON."),
     ] = None,
     language: Annotated[str, typer.Option(help="pt-br or en-us (API only).")] = "pt-br",
     segment: Annotated[int, typer.Option(help="1 = by ticker, 2 = by sector (API only).")] = 2,
@@ -211,10 +226,16 @@ def extract_ibov(
 
 @extract_app.command("yfinance")
 def extract_yfinance(
-    tickers: Annotated[str | None, typer.Option(help="Comma-separated B3 tickers (PETR4,VALE3).")] = None,
-    start: Annotated[str | None, typer.Option(help="First date (default: last completed B3 session).")] = None,
+    tickers: Annotated[
+        str | None, typer.Option(help="Comma-separated B3 tickers (PETR4,VALE3).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First date (default: last completed B3 session).")
+    ] = None,
     end: Annotated[str | None, typer.Option(help="Last date, inclusive.")] = None,
-    file: Annotated[list[Path] | None, typer.Option("--file", help="Saved yfinance CSV(s).")] = None,
+    file: Annotated[
+        list[Path] | None, typer.Option("--file", help="Saved yfinance CSV(s).")
+    ] = None,
 ) -> None:
     """Land Yahoo Finance daily bars (unadjusted; adjusted close alongside) in raw/yfinance/dt=…/.
 
@@ -237,7 +258,9 @@ def extract_yfinance(
 @app.command()
 def refine(
     dt_: Annotated[str | None, typer.Option("--dt", help="Session to refine (YYYY-MM-DD).")] = None,
-    mode: Annotated[str, typer.Option(help="incremental (one session) or full (rebuild).")] = "incremental",
+    mode: Annotated[
+        str, typer.Option(help="incremental (one session) or full (rebuild).")
+    ] = "incremental",
     run_date: Annotated[
         str | None, typer.Option("--run-date", help="Reference date for days_since_trade.")
     ] = None,
@@ -247,7 +270,9 @@ def refine(
     Example: [bold]b3lake refine --mode full[/bold]
     """
     p = _pipeline()
-    run_id = p.refine(day=_parse_date(dt_, "--dt"), mode=mode, run_date=_parse_date(run_date, "--run-date"))
+    run_id = p.refine(
+        day=_parse_date(dt_, "--dt"), mode=mode, run_date=_parse_date(run_date, "--run-date")
+    )
     console.print(f"started {run_id}")
 
 
@@ -262,7 +287,11 @@ def runs(limit: Annotated[int, typer.Option(help="Show the last N runs.")] = 30)
     for col in ("id", "state", "dt", "mode", "started", "seconds", "error"):
         out.add_column(col, overflow="fold")
     for r in history:
-        secs = (r.completed_on - r.started_on).total_seconds() if r.completed_on and r.started_on else None
+        secs = (
+            (r.completed_on - r.started_on).total_seconds()
+            if r.completed_on and r.started_on
+            else None
+        )
         out.add_row(
             r.id[:15],
             r.state,
@@ -277,7 +306,9 @@ def runs(limit: Annotated[int, typer.Option(help="Show the last N runs.")] = 30)
 
 @app.command()
 def catalog(
-    table: Annotated[str | None, typer.Argument(help="A table: show its schema and partitions.")] = None,
+    table: Annotated[
+        str | None, typer.Argument(help="A table: show its schema and partitions.")
+    ] = None,
 ) -> None:
     """List the catalogued tables, or one table's columns and partitions.
 
@@ -361,7 +392,9 @@ def main() -> None:
     except B3LakeError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - never a bare traceback without --debug
         if debug:

@@ -19,7 +19,10 @@ def test_tables_and_partitions(tmp_path: Path) -> None:
         partition_keys=[Column("dt", "date"), Column("ticker", "string")],
     )
     cat.add_partitions("refined_quotes", [{"dt": "2021-01-04", "ticker": "PETR4"}])
-    cat.add_partitions("refined_quotes", [{"dt": "2021-01-04", "ticker": "PETR4"}, {"dt": "2021-01-05", "ticker": "PETR4"}])
+    cat.add_partitions(
+        "refined_quotes",
+        [{"dt": "2021-01-04", "ticker": "PETR4"}, {"dt": "2021-01-05", "ticker": "PETR4"}],
+    )
     info = LocalCatalog(LocalStorage(tmp_path)).get_table("refined_quotes")
     assert len(info.partitions) == 2  # no duplicates on re-registration
     cat.drop_partitions("refined_quotes", [{"dt": "2021-01-04", "ticker": "PETR4"}])

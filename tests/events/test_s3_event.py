@@ -25,7 +25,16 @@ def test_shape_is_what_s3_sends() -> None:
     assert ref.key == "raw/cotahist/dt=2021-01-04/part 0.parquet"
 
 
-@pytest.mark.parametrize("event", [None, {}, {"Records": "x"}, {"Records": [{"eventSource": "aws:sqs"}]}, {"Records": [{"eventSource": "aws:s3"}]}])
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        {},
+        {"Records": "x"},
+        {"Records": [{"eventSource": "aws:sqs"}]},
+        {"Records": [{"eventSource": "aws:s3"}]},
+    ],
+)
 def test_malformed_events(event: object) -> None:
     with pytest.raises(EventError):
         parse_s3_event(event)

@@ -27,7 +27,9 @@ def _table(close: float, ingested: int = 0, ticker: str = "PETR4") -> pa.Table:
 def test_same_rows_twice_leave_the_same_object_and_fire_once(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     events: list[tuple[str, int]] = []
-    writer = RawWriter(storage, notify=lambda k, n: events.append((k, n)), catalog=LocalCatalog(storage))
+    writer = RawWriter(
+        storage, notify=lambda k, n: events.append((k, n)), catalog=LocalCatalog(storage)
+    )
     day = dt.date(2021, 1, 4)
     first = writer.write("yfinance", day, _table(10.0, ingested=1))
     data = storage.get_bytes(first.key)

@@ -24,7 +24,9 @@ def test_runs_are_recorded_with_arguments_and_state(tmp_path: Path) -> None:
             raise ValueError("boom")
         return {"rows": 3}
 
-    launcher = LocalLauncher(LocalStorage(tmp_path), job_main=job, default_arguments={"--lake": "/l"})
+    launcher = LocalLauncher(
+        LocalStorage(tmp_path), job_main=job, default_arguments={"--lake": "/l"}
+    )
     ok = launcher.start_job_run(JobName="refine", Arguments={"--dt": "2021-01-04"})["JobRunId"]
     bad = launcher.start_job_run(JobName="refine", Arguments={"--fail": "1"})["JobRunId"]
     runs = {r.id: r for r in launcher.list_runs("refine")}

@@ -30,8 +30,16 @@ def test_tables_by_name_with_hive_partitions(tmp_path: Path) -> None:
         columns=[Column("close", "double")],
         partition_keys=[Column("dt", "date"), Column("ticker", "string")],
     )
-    _put(storage, "refined/quotes/dt=2021-01-04/ticker=PETR4/part-0.parquet", pa.table({"close": [28.91]}))
-    _put(storage, "refined/quotes/dt=2021-01-05/ticker=1234/part-0.parquet", pa.table({"close": [1.0]}))
+    _put(
+        storage,
+        "refined/quotes/dt=2021-01-04/ticker=PETR4/part-0.parquet",
+        pa.table({"close": [28.91]}),
+    )
+    _put(
+        storage,
+        "refined/quotes/dt=2021-01-05/ticker=1234/part-0.parquet",
+        pa.table({"close": [1.0]}),
+    )
     engine = DuckDBQueryEngine(storage, cat)
     # Athena (Trino) SQL, transpiled.
     out = engine.query(

@@ -41,7 +41,8 @@ def object_created_event(
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
                 "awsRegion": region,
-                "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
+                "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.")
+                + f"{when.microsecond // 1000:03d}Z",
                 "eventName": "ObjectCreated:Put",
                 "userIdentity": {"principalId": "b3lake-local"},
                 "requestParameters": {"sourceIPAddress": "127.0.0.1"},
@@ -78,7 +79,9 @@ def parse_s3_event(event: Any) -> list[S3ObjectRef]:
         where = f"event.Records[{i}]"
         try:
             if record.get("eventSource") != "aws:s3":
-                raise EventError("eventSource is not aws:s3", source=where, value=record.get("eventSource"))
+                raise EventError(
+                    "eventSource is not aws:s3", source=where, value=record.get("eventSource")
+                )
             s3 = record["s3"]
             refs.append(
                 S3ObjectRef(

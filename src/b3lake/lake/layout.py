@@ -78,7 +78,9 @@ def parse_raw_key(key: str) -> RawObject:
 
 def partition_dates(keys: list[str]) -> list[dt.date]:
     """The distinct dt=… values found in a list of keys, sorted."""
-    found = {dt.date.fromisoformat(m) for k in keys for m in re.findall(r"dt=(\d{4}-\d{2}-\d{2})", k)}
+    found = {
+        dt.date.fromisoformat(m) for k in keys for m in re.findall(r"dt=(\d{4}-\d{2}-\d{2})", k)
+    }
     return sorted(found)
 
 

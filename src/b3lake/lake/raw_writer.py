@@ -69,7 +69,9 @@ def _merge(old: pa.Table, new: pa.Table, key: str) -> pa.Table:
     old = old.replace_schema_metadata(None).select(new.column_names).cast(new.schema)
     kept = old.filter(pc.invert(pc.is_in(old[key], value_set=pc.unique(new[key]))))
     merged = pa.concat_tables([kept, new.replace_schema_metadata(None)])
-    order = [(key, "ascending")] + [(c, "ascending") for c in ("date", "line_number") if c in merged.column_names]
+    order = [(key, "ascending")] + [
+        (c, "ascending") for c in ("date", "line_number") if c in merged.column_names
+    ]
     return merged.sort_by(order)
 
 

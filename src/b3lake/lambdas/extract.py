@@ -31,7 +31,9 @@ def handler(event: dict[str, Any] | None, context: Any = None) -> dict[str, Any]
         try:
             day = dt.date.fromisoformat(str(event["date"]))
         except ValueError:
-            raise SourceError("event date is not YYYY-MM-DD", field="date", value=event["date"]) from None
+            raise SourceError(
+                "event date is not YYYY-MM-DD", field="date", value=event["date"]
+            ) from None
     else:
         day = calendar.last_completed_session()
     if not calendar.is_session(day):

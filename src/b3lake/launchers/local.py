@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from b3lake.launchers import JobRun
 from b3lake.lake.layout import SYSTEM
+from b3lake.launchers import JobRun
 from b3lake.storage import Storage
 
 JobMain = Callable[[list[str]], dict[str, Any]]
@@ -95,4 +95,4 @@ class LocalLauncher:
             JobRun.from_json(json.loads(self.storage.get_bytes(key)))
             for key in self.storage.list_keys(f"{SYSTEM}/job_runs/{job_name}/")
         ]
-        return sorted(runs, key=lambda r: (r.started_on or dt.datetime.min.replace(tzinfo=dt.UTC)))
+        return sorted(runs, key=lambda r: r.started_on or dt.datetime.min.replace(tzinfo=dt.UTC))

@@ -72,7 +72,9 @@ class LocalStorage:
             try:
                 target.unlink(missing_ok=True)
             except OSError as exc:
-                raise StorageError(f"cannot delete: {exc.strerror or exc}", source=str(target)) from exc
+                raise StorageError(
+                    f"cannot delete: {exc.strerror or exc}", source=str(target)
+                ) from exc
             # Drop emptied partition folders so they do not look like partitions.
             parent = target.parent
             while parent != self.path and parent.is_dir() and not any(parent.iterdir()):
