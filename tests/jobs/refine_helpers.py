@@ -117,7 +117,12 @@ def sorted_rows(table: pa.Table, keys: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def assert_same_rows(
-    a: pa.Table, b: pa.Table, keys: tuple[str, ...], *, tol: float = 1e-9, ignore: tuple[str, ...] = ()
+    a: pa.Table,
+    b: pa.Table,
+    keys: tuple[str, ...],
+    *,
+    tol: float = 1e-9,
+    ignore: tuple[str, ...] = (),
 ) -> None:
     """Equal row sets (floats within ``tol``, relative to the magnitude) and equal column names."""
     assert sorted(a.column_names) == sorted(b.column_names)

@@ -115,7 +115,13 @@ def test_windows_reach_back_at_most_21_sessions(sqlframe_engine: Any) -> None:
 def test_rows_of_one_ticker_and_session_are_grouped(sqlframe_engine: Any) -> None:
     raw = cotahist(
         [
-            {"datpre": D0, "codneg": "ABCD3", "price": 10, "quatot": 500, "voltot": Decimal("5000")},
+            {
+                "datpre": D0,
+                "codneg": "ABCD3",
+                "price": 10,
+                "quatot": 500,
+                "voltot": Decimal("5000"),
+            },
             {
                 "datpre": D0,
                 "codneg": "ABCD3",
@@ -160,7 +166,13 @@ def test_portfolio_weights_are_summed_per_sector_and_share_type(sqlframe_engine:
         {"ticker": "PETR4", "share_type": "PN", "sector": "Oil", "participation": 5.0},
         {"ticker": "PETR3", "share_type": "ON", "sector": "Oil", "participation": 3.5},
         {"ticker": "VALE3", "share_type": "ON", "sector": None, "participation": 10.0},
-        {"ticker": "VALE3", "share_type": "ON", "sector": "Mining", "participation": 10.0, "segment": 2},
+        {
+            "ticker": "VALE3",
+            "share_type": "ON",
+            "sector": "Mining",
+            "participation": 10.0,
+            "segment": 2,
+        },
     ]
     raw = pa.Table.from_pylist(
         [{**base, "source_file": "f", "line_number": i, **r} for i, r in enumerate(rows)],

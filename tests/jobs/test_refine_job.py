@@ -1,0 +1,219 @@
+"""The refine job end to end on the real sample: arguments, plan, writes, quarantine, catalog,
+idempotence and incremental = full (SQLFrame/DuckDB; Spark in test_refine_parity)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+import refine_helpers as H
+
+from b3lake.catalog.local import LocalCatalog
+from b3lake.errors import ConfigError, QualityError
+from b3lake.jobs.refine import job
+from b3lake.jobs.refine.job import JOB_ARGUMENTS, main, parse_args, plan_run
+from b3lake.lake import layout
+
+SESSIONS = sorted(H.sample_sessions())
+# A slice of the universe keeps the many-run tests quick; every session is still processed.
+SOME = "PETR4,VALE3,ITUB4,BBDC4,ABEV3,MGLU3,HGLG11,KNRI11,BOVA11,B3SA3,WEGE3,SUZB3"
+
+
+def test_job_arguments_are_the_contract() -> None:
+    assert JOB_ARGUMENTS[:6] == ("dt", "raw_key", "lake", "run_date", "mode", "catalog_database")
+
+
+def test_parse_args_reads_glue_argv_and_ignores_glue_options(tmp_path: Path) -> None:
+    opts = parse_args(H.argv(tmp_path, dt="2021-01-05", mode="incremental", tickers="PETR4, VALE3"))
+    assert opts.day == dt.date(2021, 1, 5) and opts.run_date == dt.date(2021, 2, 1)
+    assert opts.universe.tickers == ("PETR4", "VALE3") and opts.universe.tpmerc == ("010",)
+    key = "raw/cotahist/dt=2021-01-06/part-0.parquet"
+    assert parse_args(H.argv(tmp_path, raw_key=key)).day == dt.date(2021, 1, 6)
+    with pytest.raises(ConfigError):
+        parse_args(H.argv(tmp_path))  # incremental without a day
+    with pytest.raises(ConfigError):
+        parse_args(H.argv(tmp_path, dt="2021-01-05", raw_key=key))
+    with pytest.raises(ConfigError):
+        parse_args(H.argv(tmp_path, mode="sometimes"))
+
+
+def test_plan_reads_the_lookback_and_rewrites_later_sessions() -> None:
+    days = [dt.date(2021, 1, 1) + dt.timedelta(days=i) for i in range(60)]
+    newest = plan_run(days, [], mode="incremental", day=days[-1])
+    assert newest.quote_sessions == [days[-1]] and newest.months == ["2021-03"]
+    # The month's first session minus 21 sessions .. the newest.
+    assert newest.read_sessions[0] == dt.date(2021, 3, 1) - dt.timedelta(days=21)
+    late = plan_run(days, [], mode="incremental", day=days[10])
+    assert late.quote_sessions == days[10:32] and late.months == ["2021-01", "2021-02"]
+    assert late.read_sessions == days[: days.index(dt.date(2021, 2, 28)) + 1]
+    full = plan_run(days, [days[3]], mode="full", day=None)
+    assert full.quote_sessions == days and full.portfolio_dates == [days[3]]
+
+
+@pytest.mark.slow
+def test_full_run_on_the_sample_refines_every_session_and_registers_the_tables(
+    tmp_path: Path,
+) -> None:
+    storage = H.sample_lake(tmp_path, ibov=True)
+    report = main(H.argv(tmp_path, mode="full")).to_dict()
+    assert report["raw_rows_read"]["cotahist"] == 110_290
+    assert report["universe_rows"] == 15_847 == report["refined_input_rows"]
+    assert report["refined_rows"] == {
+        "refined_quotes": 15_847,
+        "refined_monthly": 1_343,
+        "refined_ibov_portfolio": 82,
+    }
+    assert report["partitions_written"]["refined_quotes"] == 15_847
+    quotes = H.read_refined(storage, "refined_quotes")
+    assert quotes.num_rows == 15_847 and quotes.schema.field("dt").type == pa.date32()
+    petr = quotes.filter(pc.equal(quotes["ticker"], "PETR4")).sort_by("dt")
+    assert petr["close"][0].as_py() == 28.91 and petr["ma_5"][3].as_py() is None
+    assert petr["ma_5"][4].as_py() == pytest.approx((28.91 + 30.04 + 30.07 + 31.00 + 31.12) / 5)
+    catalog = LocalCatalog(storage)
+    info = catalog.get_table("refined_quotes")
+    assert [c.name for c in info.partition_keys] == ["dt", "ticker"]
+    assert len(info.partitions) == 15_847 and info.location == "refined/quotes/"
+    assert "ma_21" in [c.name for c in info.columns] and "dt" not in [c.name for c in info.columns]
+    assert {t.name for t in catalog.list_tables()} >= {
+        "refined_quotes",
+        "refined_monthly",
+        "refined_ibov_portfolio",
+        "quarantine_quotes",
+        "quarantine_ibov_portfolio",
+    }
+    keys = storage.list_keys("refined/")
+    assert all(k.endswith("/part-0.parquet") for k in keys)
+
+
+def _bad_session(day: dt.date) -> pa.Table:
+    """A real session with three broken spot rows and one duplicated record."""
+    table = H.sample_sessions()[day]
+    spot = pc.and_(pc.equal(table["tpmerc"], "010"), pc.equal(table["codbdi"], "02"))
+    idx = pc.indices_nonzero(spot).to_pylist()[:4]
+    cols = {n: table[n].to_pylist() for n in table.column_names}
+    zero = type(cols["preult"][idx[0]])(0)
+    cols["preult"][idx[0]] = zero  # price_not_positive
+    cols["premax"][idx[1]] = cols["premin"][idx[1]] - 1  # ohlc_inconsistent
+    cols["quatot"][idx[2]] = -5  # negative_volume
+    broken = pa.table(cols, schema=table.schema)
+    return pa.concat_tables([broken, broken.take([idx[3]])])  # duplicate_key
+
+
+def test_bad_rows_go_to_quarantine_with_their_rule_and_counts_reconcile(tmp_path: Path) -> None:
+    day = SESSIONS[0]
+    storage = H.sample_lake(tmp_path, days=[])
+    H.write_cotahist(storage, day, _bad_session(day))
+    report = main(H.argv(tmp_path, dt=day.isoformat(), tickers="")).to_dict()
+    rules = {
+        "price_not_positive": 1,
+        "ohlc_inconsistent": 1,
+        "negative_volume": 1,
+        "duplicate_key": 1,
+    }
+    assert report["quarantined"]["quarantine_quotes"] == rules
+    assert report["universe_rows"] == report["refined_input_rows"] + 4
+    assert report["refined_rows"]["refined_quotes"] == report["refined_input_rows"]
+    bad = H.read_quarantine(storage, "refined_quotes")
+    assert sorted(bad["rule"].to_pylist()) == sorted(rules)
+    assert bad["dt"].to_pylist() == [day] * 4 and all(bad["reason"].to_pylist())
+    assert storage.list_keys("quarantine/refined_quotes/") == [
+        f"quarantine/refined_quotes/dt={day}/part-0.parquet"
+    ]
+
+
+def test_counts_that_do_not_reconcile_raise() -> None:
+    from b3lake.jobs.refine.quality import reconcile
+
+    with pytest.raises(QualityError):
+        reconcile("t", 10, 8, 1, 8)
+    with pytest.raises(QualityError):
+        reconcile("t", 10, 9, 1, 8)
+    reconcile("t", 10, 9, 1, 9)
+
+
+def _refined(storage: Any) -> dict[str, pa.Table]:
+    return {t: H.read_refined(storage, t) for t in H.TABLE_KEYS}
+
+
+def _assert_same(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> None:
+    for table, keys in H.TABLE_KEYS.items():
+        if a[table].num_rows or b[table].num_rows:
+            H.assert_same_rows(a[table], b[table], keys, tol=0.0)
+
+
+def test_rerun_leaves_byte_identical_objects(tmp_path: Path) -> None:
+    storage = H.sample_lake(tmp_path, ibov=True)
+    main(H.argv(tmp_path, mode="full", tickers=SOME))
+    before = H.object_bytes(storage, "refined/")
+    main(H.argv(tmp_path, mode="full", tickers=SOME))
+    assert H.object_bytes(storage, "refined/") == before
+    main(H.argv(tmp_path, dt=SESSIONS[-1].isoformat(), tickers=SOME))
+    assert H.object_bytes(storage, "refined/") == before
+
+
+@pytest.mark.slow
+def test_sessions_one_by_one_equal_one_full_run_and_late_arrival_too(tmp_path: Path) -> None:
+    full = H.sample_lake(tmp_path / "full")
+    main(H.argv(tmp_path / "full", mode="full", tickers=SOME))
+    expected = _refined(full)
+
+    in_order = H.sample_lake(tmp_path / "in_order", days=[])
+    for day in SESSIONS:  # as the events arrive
+        key = H.write_cotahist(in_order, day)
+        main(H.argv(tmp_path / "in_order", raw_key=key, tickers=SOME))
+    _assert_same(_refined(in_order), expected)
+    assert H.object_bytes(in_order, "refined/") == H.object_bytes(full, "refined/")
+
+    late_day = SESSIONS[3]
+    late = H.sample_lake(tmp_path / "late", days=[])
+    for day in [d for d in SESSIONS if d != late_day] + [late_day]:
+        key = H.write_cotahist(late, day)
+        report = main(H.argv(tmp_path / "late", raw_key=key, tickers=SOME))
+    assert report.partitions_written["refined_monthly"] == 1
+    _assert_same(_refined(late), expected)
+    assert H.object_bytes(late, "refined/") == H.object_bytes(full, "refined/")
+
+
+def test_a_ticker_that_vanishes_from_a_corrected_session_is_deleted(tmp_path: Path) -> None:
+    day = SESSIONS[-1]
+    storage = H.sample_lake(tmp_path, days=SESSIONS[-3:])
+    main(H.argv(tmp_path, dt=day.isoformat(), tickers=SOME))
+    gone = f"refined/quotes/dt={day}/ticker=VALE3/part-0.parquet"
+    assert storage.exists(gone)
+    table = H.sample_sessions()[day]
+    H.write_cotahist(storage, day, table.filter(pc.not_equal(table["codneg"], "VALE3")))
+    report = main(H.argv(tmp_path, dt=day.isoformat(), tickers=SOME))
+    assert not storage.exists(gone) and report.objects_deleted >= 1
+    parts = LocalCatalog(storage).get_table("refined_quotes").partitions
+    assert {"dt": day.isoformat(), "ticker": "VALE3"} not in parts
+    assert {"dt": day.isoformat(), "ticker": "PETR4"} in parts
+
+
+def test_a_day_without_raw_quotes_writes_nothing(tmp_path: Path) -> None:
+    H.sample_lake(tmp_path, days=SESSIONS[:1])
+    report = main(H.argv(tmp_path, dt="2021-01-02"))
+    assert report.partitions_written == {} and report.refined_rows == {}
+
+
+def test_the_launcher_runs_the_job_with_glue_argv(tmp_path: Path) -> None:
+    from b3lake.launchers.local import LocalLauncher
+
+    storage = H.sample_lake(tmp_path, days=SESSIONS[:2])
+    launcher = LocalLauncher(storage)
+    arguments = {
+        "--raw_key": layout.raw_key("cotahist", SESSIONS[1]),
+        "--lake": str(tmp_path),
+        "--run_date": H.RUN_DATE,
+        "--mode": "incremental",
+        "--catalog_database": "default",
+        "--tickers": SOME,
+    }
+    run_id = launcher.start_job_run(JobName="b3lake-refine", Arguments=arguments)["JobRunId"]
+    run = launcher.get_job_run("b3lake-refine", run_id)
+    assert run.state == "SUCCEEDED", run.error
+    assert run.summary["refined_rows"]["refined_quotes"] > 0
+    assert job.QUOTE_SOURCES == ("cotahist", "yfinance")
