@@ -303,7 +303,7 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return lake
 
 
-@pytest.fixture(params=["synthetic", "sample"])
+@pytest.fixture(params=["synthetic", pytest.param("sample", marks=pytest.mark.slow)])
 def any_lake(request: pytest.FixtureRequest) -> Path:
     """Each report test runs on both lakes; the sample one skips until the refine job lands."""
     name = "synthetic_lake" if request.param == "synthetic" else "sample_lake"

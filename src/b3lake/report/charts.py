@@ -165,19 +165,23 @@ def price_figure(quotes: pa.Table | pd.DataFrame, ticker: str) -> go.Figure:
     fig.update_layout(hovermode="x unified", bargap=0.25, legend={"y": -0.14})
     fig.update_yaxes(title_text="Price (R$)", tickprefix="R$ ", row=1, col=1)
     fig.update_yaxes(title_text="Volume", tickformat="~s", row=2, col=1)
-    _session_axis(fig, [d for d in x])
+    if len(df) == 1:  # one point: a readable day-wide axis instead of milliseconds
+        day = df["dt"].iloc[0]
+        fig.update_xaxes(range=[day - dt.timedelta(days=1), day + dt.timedelta(days=1)])
+    else:
+        _session_axis(fig, list(x))
     return fig
 
 
-def _as_fraction(df: pd.DataFrame) -> pd.Series:
-    """``monthly_return`` as a fraction, whether the job stored 0.05 or 5 (%)."""
+def monthly_returns(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(return, is_in_month) per row: ``monthly_return`` (last close against the previous
+    month's last close) where the job could compute it; for a ticker's first month in the lake
+    (no previous close) the in-month change, last close / first close - 1, flagged."""
     ret = df["monthly_return"].astype(float)
+    in_month = ret.isna()
     if {"first_close", "last_close"} <= set(df.columns):
-        implied = (df["last_close"] / df["first_close"] - 1).astype(float)
-        ok = implied.notna() & ret.notna() & (implied.abs() > 1e-9)
-        if ok.any() and ((ret[ok] / implied[ok]).median() > 20):
-            return ret / 100
-    return ret
+        ret = ret.where(~in_month, df["last_close"] / df["first_close"] - 1)
+    return ret, in_month & ret.notna()
 
 
 def _ticker_colors(tickers: list[str]) -> dict[str, str]:
@@ -193,27 +197,36 @@ def monthly_return_figure(monthly: pa.Table | pd.DataFrame) -> go.Figure:
 
     df = one_source(frame(monthly), ("month", "ticker"))
     fig = go.Figure()
-    df = df.assign(ret=_as_fraction(df)).sort_values(["month", "ticker"])
+    ret, in_month = monthly_returns(df)
+    df = df.assign(ret=ret, in_month=in_month).sort_values(["month", "ticker"])
     colors = _ticker_colors(sorted(df["ticker"].unique()))
     for ticker, part in df.groupby("ticker", sort=True):
+        basis = [
+            "first → last close of the month (no previous month)" if f else "vs previous month"
+            for f in part["in_month"]
+        ]
         fig.add_trace(
             go.Bar(
                 x=part["month"],
                 y=part["ret"],
                 name=str(ticker),
-                marker_color=colors[str(ticker)],
+                marker={
+                    "color": colors[str(ticker)],
+                    "pattern": {"shape": ["/" if f else "" for f in part["in_month"]]},
+                },
                 text=[f"{v:+.1%}" for v in part["ret"]],
                 textposition="outside",
-                customdata=part[["first_close", "last_close", "sessions"]],
+                customdata=list(zip(part["last_close"], part["sessions"], basis, strict=True)),
                 hovertemplate=(
-                    f"{ticker} %{{x}}: %{{y:+.2%}}<br>R$ %{{customdata[0]:,.2f}} → "
-                    "R$ %{customdata[1]:,.2f} in %{customdata[2]} sessions<extra></extra>"
+                    f"{ticker} %{{x}}: %{{y:+.2%}} (%{{customdata[2]}})<br>"
+                    "last close R$ %{customdata[0]:,.2f}, %{customdata[1]} sessions<extra></extra>"
                 ),
             )
         )
-    _layout(
-        fig, title="Monthly return by ticker", subtitle="last close / first close − 1", height=380
-    )
+    note = "last close against the previous month's last close"
+    if df["in_month"].any():
+        note += "; hatched: first month in the lake, first → last close"
+    _layout(fig, title="Monthly return by ticker", subtitle=note, height=380)
     fig.update_layout(barmode="group", bargroupgap=0.08)
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat=".0%", zeroline=True, zerolinecolor="#888", title_text="Return")

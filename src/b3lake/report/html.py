@@ -133,8 +133,7 @@ def monthly_panel(data: ReportData) -> Panel:
     p = Panel(
         "monthly",
         "Monthly",
-        "From refined_monthly: each month's return (first to last close) and traded value "
-        "for the charted tickers.",
+        "From refined_monthly: each month's return and traded value for the charted tickers.",
     )
     if not data.monthly.ok or data.monthly.table is None:
         p.no_data("refined_monthly", _reason(data.monthly))

@@ -71,12 +71,16 @@ def _in(tickers: list[str]) -> str:
     return f"ticker IN ({', '.join(code_literal(t) for t in tickers)})"
 
 
-def top_tickers_sql(start: dt.date | None, end: dt.date | None, limit: int = DEFAULT_TOP) -> str:
-    """The most traded tickers in the range: the report's default selection."""
+def top_tickers_sql(
+    start: dt.date | None, end: dt.date | None, limit: int = DEFAULT_TOP, min_sessions: int = 1
+) -> str:
+    """The most traded tickers in the range that traded in at least ``min_sessions`` sessions
+    (the report's default selection: a one-off block trade should not crowd out the blue chips)."""
     return (
-        "SELECT ticker, sum(traded_value) AS traded_value, count(*) AS n_rows "
-        f"FROM {QUOTES}{_where(dt_range(start, end))} "
-        f"GROUP BY ticker ORDER BY traded_value DESC, ticker LIMIT {int(limit)}"
+        "SELECT ticker, sum(traded_value) AS traded_value, count(DISTINCT dt) AS sessions "
+        f"FROM {QUOTES}{_where(dt_range(start, end))} GROUP BY ticker "
+        f"HAVING count(DISTINCT dt) >= {int(min_sessions)} "
+        f"ORDER BY traded_value DESC, ticker LIMIT {int(limit)}"
     )
 
 
@@ -147,7 +151,9 @@ def fetch(engine: QueryEngine, name: str, sql: str) -> Fetched:
     try:
         table = engine.query(sql)
     except B3LakeError as exc:
-        return Fetched(name, sql, None, str(exc))
+        # The engine's own words (e.g. "Table with name quarantine_quotes does not exist"),
+        # without the SQL the error's source repeats.
+        return Fetched(name, sql, None, exc.message)
     if table.num_rows == 0:
         return Fetched(name, sql, table, "no rows")
     return Fetched(name, sql, table, None)
@@ -187,6 +193,7 @@ def pick_tickers(
     start: dt.date | None,
     end: dt.date | None,
     top: int = DEFAULT_TOP,
+    min_sessions: int = 1,
 ) -> tuple[list[str], str | None]:
     """Explicit tickers, else the configured ones, else the top ``top`` by traded value."""
     for chosen in (tickers, default):
@@ -195,7 +202,7 @@ def pick_tickers(
             for t in names:
                 code_literal(t)
             return list(dict.fromkeys(names)), None
-    ranked = fetch(engine, "top tickers", top_tickers_sql(start, end, top))
+    ranked = fetch(engine, "top tickers", top_tickers_sql(start, end, top, min_sessions))
     if not ranked.ok or ranked.table is None:
         return [], ranked.reason
     return [str(t) for t in ranked.table.column("ticker").to_pylist()], None
@@ -226,7 +233,14 @@ def load(
     """Run every report query once; nothing here raises for a missing or empty table."""
     if start is not None and end is not None and start > end:
         raise ConfigError("start is after end", field="start", value=f"{start}..{end}")
-    chosen, why = pick_tickers(engine, tickers, default_tickers, start, end, top)
+    sessions = fetch(engine, "sessions", sessions_sql(start, end))
+    dates: list[dt.date] = []
+    if sessions.ok and sessions.table is not None:
+        dates = sorted(sessions.table.column("dt").to_pylist())
+    # Default tickers must have traded in at least half the sessions of the range.
+    chosen, why = pick_tickers(
+        engine, tickers, default_tickers, start, end, top, max(1, (len(dates) + 1) // 2)
+    )
     notes = [f"no tickers to chart: {why}"] if why else []
     if chosen:
         quotes = fetch(engine, QUOTES, quotes_sql(chosen, start, end))
@@ -235,11 +249,7 @@ def load(
         quotes = Fetched(QUOTES, "", None, why or "no tickers")
         monthly = Fetched(MONTHLY, "", None, why or "no tickers")
     portfolio = fetch(engine, PORTFOLIO, portfolio_sql(end, index))
-    sessions = fetch(engine, "sessions", sessions_sql(start, end))
     quarantine = {t: fetch(engine, t, quarantine_sql(t, start, end)) for t in QUARANTINE}
-    dates: list[dt.date] = []
-    if sessions.ok and sessions.table is not None:
-        dates = sorted(sessions.table.column("dt").to_pylist())
     missing: list[dt.date] | None = None
     calendar_note: str | None = None
     lo, hi = start or (dates[0] if dates else None), end or (dates[-1] if dates else None)
