@@ -65,6 +65,7 @@ def test_row_counts_reconcile(sample_lake: tuple[Path, Any]) -> None:
     assert refined + quarantined == in_universe
     assert summary.counts["sessions"] == SESSIONS
     assert summary.counts["tickers"] > 400
+    assert summary.counts["refined_quotes rows"] == refined
 
 
 def test_catalog_lists_every_partition(sample_lake: tuple[Path, Any]) -> None:

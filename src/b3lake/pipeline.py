@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.backends import Backend, build_backend
-from b3lake.errors import JobError, SourceError
+from b3lake.errors import JobError, QueryError, SourceError
 from b3lake.events.local_bus import LocalEventBus
 from b3lake.lake.raw_writer import RawWrite, RawWriter
 from b3lake.lambdas.trigger import TriggerConfig
@@ -350,25 +350,40 @@ def run_pipeline(
         for r in runs
     )
     backend = pipeline.backend
+    engine = backend.query_engine()
     counts: dict[str, int] = {"rows read": sum(e.rows_read for e in extracts)}
+    examples: dict[str, pa.Table] = {}
+
+    def scalar(sql: str) -> int:
+        try:
+            return int(engine.query(sql).column(0)[0].as_py() or 0)
+        except QueryError:  # a table with no data yet
+            return 0
+
     with _timed(seconds, "count"):
         counts["raw rows"], counts["raw objects"] = _rows_under(backend, "raw/")
-        counts["refined rows"], counts["refined objects"] = _rows_under(backend, "refined/")
-        counts["quarantined rows"], _ = _rows_under(backend, "quarantine/")
-        counts["refined_quotes partitions"] = len(backend.storage.list_keys("refined/quotes/"))
-    engine = backend.query_engine()
-    examples: dict[str, pa.Table] = {}
+        try:
+            row = engine.query(
+                "SELECT count(*) AS n, count(DISTINCT dt) AS s, count(DISTINCT ticker) AS t "
+                "FROM refined_quotes"
+            ).to_pylist()[0]
+        except QueryError:
+            row = {"n": 0, "s": 0, "t": 0}
+        counts["refined_quotes rows"], counts["sessions"], counts["tickers"] = (
+            row["n"],
+            row["s"],
+            row["t"],
+        )
+        for table in ("refined_monthly", "refined_ibov_portfolio"):
+            counts[f"{table} rows"] = scalar(f"SELECT count(*) FROM {table}")
+        counts["quarantined rows"] = sum(
+            scalar(f"SELECT count(*) FROM {t}")
+            for t in ("quarantine_quotes", "quarantine_ibov_portfolio")
+        )
+        counts["refined_quotes partitions"] = len(
+            backend.catalog.get_table("refined_quotes").partitions
+        )
     with _timed(seconds, "example queries"):
-        counts["sessions"] = int(
-            engine.query("SELECT count(DISTINCT dt) AS n FROM refined_quotes")
-            .column("n")[0]
-            .as_py()
-        )
-        counts["tickers"] = int(
-            engine.query("SELECT count(DISTINCT ticker) AS n FROM refined_quotes")
-            .column("n")[0]
-            .as_py()
-        )
         for title, sql in EXAMPLE_QUERIES.items():
             examples[title.format(ticker=example_ticker)] = engine.query(
                 sql.format(ticker=example_ticker)

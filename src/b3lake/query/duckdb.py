@@ -37,30 +37,33 @@ class DuckDBQueryEngine:
         self.catalog = catalog
         self._con: Any = None
 
-    def _view_sql(self, table: TableInfo) -> str | None:
-        keys = [k for k in self.storage.list_keys(table.location) if k.endswith(".parquet")]
-        if not keys:
-            return None
+    def _view_sql(self, table: TableInfo) -> str:
         if self.storage.root.startswith("s3://"):
             raise QueryError("DuckDB queries a local lake; use --backend aws (Athena) for S3")
-        files = ", ".join("'" + self.storage.uri(k).replace("'", "''") + "'" for k in keys)
+        # One glob per table: DuckDB lists the files itself (much faster than naming each of the
+        # dt x ticker layout's many small files) and prunes partitions on WHERE clauses.
+        glob = self.storage.uri(table.location.rstrip("/")) + "/**/*.parquet"
         hive_types = ", ".join(
             f"'{c.name}': {_DUCK_TYPES.get(c.type, 'VARCHAR')}" for c in table.partition_keys
         )
         options = "hive_partitioning = true, union_by_name = true"
         if hive_types:
             options += f", hive_types = {{{hive_types}}}"
-        return f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT * FROM read_parquet([{files}], {options})'
+        path = glob.replace("'", "''")
+        return f"CREATE OR REPLACE VIEW \"{table.name}\" AS SELECT * FROM read_parquet('{path}', {options})"
 
     def connect(self) -> Any:
         import duckdb
 
         if self._con is None:
             con = duckdb.connect()
+            # Footers of the many small partition files are read once per connection.
+            con.execute("SET parquet_metadata_cache = true")
             for table in self.catalog.list_tables():
-                view = self._view_sql(table)
-                if view is not None:
-                    con.execute(view)
+                try:
+                    con.execute(self._view_sql(table))
+                except duckdb.IOException:
+                    continue  # catalogued but no files yet: the name stays unknown
             self._con = con
         return self._con
 
