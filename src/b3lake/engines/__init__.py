@@ -39,6 +39,9 @@ class Engine(Protocol):
     def to_arrow(self, df: DataFrame) -> pa.Table:
         """Run the plan and collect the result as Arrow (the engine's own types)."""
 
+    def persist(self, df: DataFrame) -> DataFrame:
+        """The same rows, computed once and reused by the queries that follow."""
+
     def close(self) -> None:
         """Release what the engine created (views, a session it started itself)."""
 

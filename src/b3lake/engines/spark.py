@@ -24,6 +24,7 @@ LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
@@ -60,6 +61,7 @@ class SparkEngine:
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
         self._tmp: list[str] = []
+        self._persisted: list[Any] = []
 
     def _is_local(self) -> bool:
         return str(self.spark.sparkContext.master).startswith("local")
@@ -96,8 +98,10 @@ class SparkEngine:
         if not keys:
             return self._empty(schema)
         uris = [storage.uri(k) for k in keys]
-        if storage.root.startswith("s3://") and self._is_local():
-            # A local Spark has no S3 connector: read through the Storage port instead.
+        if self._is_local():
+            # A local Spark has no S3 connector, and a task per tiny raw object (one a ticker and
+            # day for yfinance) costs more than the data: read through the Storage port, hand
+            # Spark one file.
             from b3lake.lake.parquet_io import read_keys
 
             return self.from_arrow(read_keys(storage, keys, schema))
@@ -113,7 +117,17 @@ class SparkEngine:
 
         return to_arrow_schema(df.schema).empty_table()
 
+    def persist(self, df: DataFrame) -> DataFrame:
+        from pyspark import StorageLevel
+
+        persisted = df.persist(StorageLevel.MEMORY_AND_DISK)
+        self._persisted.append(persisted)
+        return persisted
+
     def close(self) -> None:
+        for df in self._persisted:
+            df.unpersist()
+        self._persisted.clear()
         for folder in self._tmp:
             shutil.rmtree(folder, ignore_errors=True)
         self._tmp.clear()

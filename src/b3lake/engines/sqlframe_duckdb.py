@@ -61,6 +61,11 @@ class SQLFrameDuckDBEngine:
             warnings.simplefilter("ignore", DeprecationWarning)
             return df.toArrow()
 
+    def persist(self, df: DataFrame) -> DataFrame:
+        # Through Arrow: later plans start from a short view (SQLFrame's per-step plan copies
+        # otherwise grow with every query built on top).
+        return self.from_arrow(self.to_arrow(df))
+
     def close(self) -> None:
         for name in reversed(self._views):
             if name.startswith("_b3lake_arrow_"):

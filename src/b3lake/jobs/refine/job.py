@@ -315,9 +315,10 @@ def run(
                 report.raw_rows_read[source] = int(frames[source].count())
         with _stage(report, "transform"):
             first, last = plan.quote_sessions[0], plan.quote_sessions[-1]
-            flagged = quality.flag_quotes(
-                transform.normalize_quotes(frames["cotahist"], frames["yfinance"], options.universe)
+            normalized = transform.normalize_quotes(
+                frames["cotahist"], frames["yfinance"], options.universe
             )
+            flagged = engine.persist(quality.flag_quotes(normalized))
             F = _functions(flagged)  # noqa: N806
             targets = transform.between(flagged, first, last)
             counts = _count_by_rule(
@@ -391,7 +392,7 @@ def run(
             frame = engine.read_parquet(storage, keys, schemas.RAW_IBOV_PORTFOLIO)
             report.raw_rows_read["ibov_portfolio"] = int(frame.count())
         with _stage(report, "transform"):
-            flagged = quality.flag_portfolio(transform.normalize_portfolio(frame))
+            flagged = engine.persist(quality.flag_portfolio(transform.normalize_portfolio(frame)))
             F = _functions(flagged)  # noqa: N806
             counts = _count_by_rule(
                 engine.to_arrow(flagged.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))

@@ -88,20 +88,26 @@ def flag_rows(
     rule = None
     for name, failed in checks:
         rule = F.when(failed, F.lit(name)) if rule is None else rule.when(failed, F.lit(name))
-    flagged = df.withColumn("rule", rule.otherwise(F.lit(None).cast("string")))  # type: ignore[union-attr]
-    flagged = flagged.withColumn("_ok", F.col("rule").isNull())
+    first_failed = rule.otherwise(F.lit(None).cast("string"))  # type: ignore[union-attr]
     w = Window.partitionBy(*key, "_ok").orderBy(*[F.col(o).asc_nulls_last() for o in order])
-    flagged = flagged.withColumn("_n", F.row_number().over(w))
-    flagged = flagged.withColumn(
-        "rule",
-        F.when(F.col("_ok") & (F.col("_n") > 1), F.lit("duplicate_key")).otherwise(F.col("rule")),
+    flagged = df.select("*", first_failed.alias("rule")).select(
+        "*", F.col("rule").isNull().alias("_ok")
     )
+    final = F.when(F.col("_ok") & (F.row_number().over(w) > 1), F.lit("duplicate_key")).otherwise(
+        F.col("rule")
+    )
+    columns = [F.col(n) for n in df.columns]
+    flagged = flagged.select(*columns, final.alias("rule"))
     reason = None
     for name, text in reasons.items():
         cond = F.col("rule") == F.lit(name)
         reason = F.when(cond, F.lit(text)) if reason is None else reason.when(cond, F.lit(text))
-    flagged = flagged.withColumn("reason", reason.otherwise(F.lit(None).cast("string")))  # type: ignore[union-attr]
-    return flagged.drop("_ok", "_n")
+    flagged = flagged.select(
+        *columns,
+        F.col("rule"),
+        reason.otherwise(F.lit(None).cast("string")).alias("reason"),  # type: ignore[union-attr]
+    )
+    return flagged
 
 
 def flag_quotes(normalized: DataFrame) -> DataFrame:

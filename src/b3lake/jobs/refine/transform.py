@@ -212,23 +212,30 @@ def refine_quotes(
     grouped = grouped.withColumn("_s", F.dense_rank().over(Window.orderBy("dt")).cast("int"))
     w = Window.partitionBy("ticker", "source").orderBy("dt")
     longest = max(MOVING_AVERAGES)
-
-    lag_close = {k: F.lag("close", k).over(w) for k in range(1, longest)}
+    gaps = sorted({*LAGS, *(n - 1 for n in MOVING_AVERAGES)})
+    # The lags as plain columns first: later expressions refer to them by name, which keeps the
+    # plan small (SQLFrame copies expression trees at every step).
+    lagged = grouped.select(
+        *[c(n) for n in grouped.columns],
+        *[F.lag("close", k).over(w).alias(f"_c{k}") for k in range(1, longest)],
+        *[F.lag("_s", k).over(w).alias(f"_s{k}") for k in gaps],
+        F.lag("dt", 1).over(w).alias("_d1"),
+    )
 
     def within(k: int) -> Any:
-        return (c("_s") - F.lag("_s", k).over(w)) <= lookback
+        return (c("_s") - c(f"_s{k}")) <= lookback
 
-    lags = {k: F.when(within(k), lag_close[k]) for k in LAGS}
+    lags = {k: F.when(within(k), c(f"_c{k}")) for k in LAGS}
     averages = {
         n: F.when(
             within(n - 1),
-            functools.reduce(operator.add, [c("close")] + [lag_close[k] for k in range(1, n)])
+            functools.reduce(operator.add, [c("close")] + [c(f"_c{k}") for k in range(1, n)])
             / F.lit(float(n)),
         )
         for n in MOVING_AVERAGES
     }
     run_day = _date(F, run_date)
-    out = grouped.select(
+    out = lagged.select(
         c("dt"),
         c("ticker"),
         c("source"),
@@ -244,7 +251,7 @@ def refine_quotes(
         c("trades"),
         *[averages[n].cast("double").alias(f"ma_{n}") for n in MOVING_AVERAGES],
         *[lags[k].cast("double").alias(f"close_lag_{k}") for k in LAGS],
-        F.when(within(1), F.datediff(c("dt"), F.lag("dt", 1).over(w)))
+        F.when(within(1), F.datediff(c("dt"), c("_d1")))
         .cast("int")
         .alias("days_since_prev_session"),
         c(INPUT_ROWS),

@@ -1,0 +1,48 @@
+"""The AWS Glue 5.0 entry script of the refine job (Spark 3.5, Python 3.11).
+
+Glue runs this file with ``sys.argv`` = ``script --JOB_ID … --JOB_RUN_ID … --JOB_NAME … --dt …
+--lake s3://… --run_date … --mode … --catalog_database …``. Only here is ``awsglue`` imported;
+everything else is the same ``b3lake.jobs.refine.job.run`` the local launcher calls, on the
+Spark engine built from the GlueContext's session. The catalog is picked by
+``backends.catalog_for`` (the Glue Data Catalog for an ``s3://`` lake).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    from b3lake import backends
+    from b3lake.engines.spark import SparkEngine
+    from b3lake.jobs.refine.job import parse_args, run
+
+    argv = list(sys.argv if argv is None else argv)
+    # Glue validates the arguments it must have; the optional ones are read by parse_args.
+    glue_args = getResolvedOptions(argv, ["JOB_NAME", "lake"])
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(glue_args["JOB_NAME"], glue_args)
+
+    options = parse_args(argv)
+    storage = backends.storage_for(options.lake)
+    catalog = backends.catalog_for(storage, options.catalog_database)
+    engine = SparkEngine(glue_context.spark_session)
+    try:
+        report = run(options, engine=engine, storage=storage, catalog=catalog).to_dict()
+    finally:
+        engine.close()
+    print(json.dumps({"refine_report": report}, default=str))
+    job.commit()
+    return report
+
+
+if __name__ == "__main__":
+    main()
