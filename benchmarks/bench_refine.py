@@ -1,0 +1,411 @@
+"""Benchmark of the refine step at full-market scale (a script, not a test; prints figures).
+
+Synthetic raw COTAHIST built from the real sample: every session of the year reuses the
+instrument mix of a real 2021 session (all markets, ~6,900 records, ~990 in the default
+universe) with per-ticker random-walk prices. Variants, each in its own process (peak RSS of
+the process tree is sampled with psutil, the JVM included):
+
+* ``sqlframe``   the refine transform on SQLFrame/DuckDB (the local engine), compute only
+* ``spark``      the same transform on local PySpark (local[2]), compute only
+* ``pandas``     a plain pandas implementation of the same work
+* ``duckdb_sql`` hand-written DuckDB SQL doing the same work
+* ``job``        the full job (``--mode full``, SQLFrame) including writing refined/quotes/
+                 (one part-0.parquet per dt x ticker) through the Storage port
+
+Usage: ``python benchmarks/bench_refine.py [--years 1] [--five-years] [--spark-5y] [--no-job]``.
+The 5-year Spark run is optional (``--spark-5y``): on a 2-core machine it takes many minutes.
+The 5-year size is compute only (writing ~1.2 M one-row files is the layout problem measured at
+1 year).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "COTAHIST_A2021.ZIP"
+RUN_DATE = "2026-01-02"
+
+
+# ---------------------------------------------------------------------------- data generation
+
+
+def business_days(n: int, start: dt.date = dt.date(2021, 1, 4)) -> list[dt.date]:
+    out, day = [], start
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def build_lake(lake: Path, sessions: int, seed: int = 7) -> dict[str, int]:
+    """Write ``sessions`` synthetic raw COTAHIST objects into ``lake`` (skips if present)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from b3lake.lake import layout
+    from b3lake.lake.parquet_io import serialize
+    from b3lake.sources.cotahist import parse_cotahist, split_by_session
+    from b3lake.storage.local import LocalStorage
+
+    storage = LocalStorage(lake)
+    marker = f"_bench/{sessions}.done"
+    if storage.exists(marker):
+        return json.loads(storage.get_bytes(marker))
+    real = list(split_by_session(parse_cotahist(SAMPLE)).values())
+    rng = np.random.default_rng(seed)
+    tickers = sorted(set(pc.unique(pa.concat_tables(real)["codneg"]).to_pylist()))
+    index = {t: i for i, t in enumerate(tickers)}
+    level = np.ones(len(tickers))
+    rows = 0
+    for i, day in enumerate(business_days(sessions)):
+        table = real[i % len(real)]
+        level *= np.exp(rng.normal(0.0, 0.02, len(tickers)))
+        factor = level[[index[t] for t in table["codneg"].to_pylist()]]
+        cols = {n: table[n] for n in table.column_names}
+        for name in ("preabe", "premax", "premin", "premed", "preult", "preofc", "preofv"):
+            cents = pc.multiply(table[name].cast(pa.float64()), 100).to_numpy()
+            scaled = np.maximum(np.rint(cents * factor), 1).astype("int64")
+            cols[name] = pa.array(scaled, pa.int64()).cast(pa.decimal128(13, 0))
+            cols[name] = pc.divide(cols[name], pa.scalar(100, pa.decimal128(13, 0))).cast(
+                pa.decimal128(13, 2)
+            )
+        cols["datpre"] = pa.array([day] * table.num_rows, pa.date32())
+        out = pa.table(cols).cast(table.schema)
+        storage.put_bytes(layout.raw_key("cotahist", day), serialize(out))
+        rows += out.num_rows
+    info = {"sessions": sessions, "raw_rows": rows}
+    storage.put_bytes(marker, json.dumps(info).encode())
+    return info
+
+
+# ---------------------------------------------------------------------------------- variants
+
+
+def _raw_arrow(lake: Path):  # type: ignore[no-untyped-def]
+    from b3lake.jobs.refine import schemas
+    from b3lake.lake.parquet_io import read_keys
+    from b3lake.storage.local import LocalStorage
+
+    storage = LocalStorage(lake)
+    keys = [k for k in storage.list_keys("raw/cotahist/") if k.endswith(".parquet")]
+    return read_keys(storage, keys, schemas.RAW_COTAHIST)
+
+
+def run_engine(lake: Path, engine_name: str) -> dict[str, float]:
+    """The refine transform (quotes + monthly) on an engine, raw objects -> Arrow."""
+    from b3lake.engines import engine_by_name
+    from b3lake.jobs.refine import quality, schemas, transform
+    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.storage.local import LocalStorage
+
+    engine = engine_by_name(engine_name)
+    storage = LocalStorage(lake)
+    start = time.perf_counter()
+    keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
+    raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)
+    flagged = engine.persist(quality.flag_quotes(transform.normalize_quotes(raw)))
+    clean = flagged.filter(flagged["rule"].isNull()).drop("rule", "reason")
+    quotes = engine.persist(transform.refine_quotes(clean, RUN_DATE))
+    q = engine.to_arrow(quotes)
+    m = engine.to_arrow(transform.refine_monthly(quotes))
+    seconds = time.perf_counter() - start
+    engine.close()
+    return {"seconds": seconds, "quotes": q.num_rows, "monthly": m.num_rows}
+
+
+def run_pandas(lake: Path) -> dict[str, float]:
+    """The same work in plain pandas (universe, quality, grouping, windows, monthly)."""
+    import numpy as np
+    import pandas as pd
+
+    start = time.perf_counter()
+    raw = _raw_arrow(lake).to_pandas()
+    u = raw[raw.tpmerc.isin(["010"]) & raw.codbdi.isin(["02", "12"])]
+    f = u.fatcot.astype("float64")
+    df = pd.DataFrame(
+        {
+            "dt": u.datpre,
+            "ticker": u.codneg,
+            "open": u.preabe.astype("float64") / f,
+            "high": u.premax.astype("float64") / f,
+            "low": u.premin.astype("float64") / f,
+            "close": u.preult.astype("float64") / f,
+            "volume": u.quatot,
+            "traded_value": u.voltot.astype("float64"),
+            "trades": u.totneg,
+        }
+    )
+    ok = (
+        (df[["open", "high", "low", "close"]] > 0).all(axis=1)
+        & (df.low <= df.open)
+        & (df.open <= df.high)
+        & (df.low <= df.close)
+        & (df.close <= df.high)
+        & (df.volume >= 0)
+    )
+    df = df[ok & ~df.duplicated(["dt", "ticker"])]
+    g = (
+        df.groupby(["ticker", "dt"], sort=True)
+        .agg(
+            open=("open", "first"),
+            high=("high", "max"),
+            low=("low", "min"),
+            close=("close", "first"),
+            volume=("volume", "sum"),
+            traded_value=("traded_value", "sum"),
+            trades=("trades", "sum"),
+        )
+        .reset_index()
+    )
+    g["_s"] = g.dt.rank(method="dense").astype("int64")
+    by = g.groupby("ticker", sort=False)
+    lags = {k: by.close.shift(k) for k in range(1, 21)}
+    slag = {k: by._s.shift(k) for k in (1, 2, 3, 4, 6, 20)}
+    within = {k: (g._s - slag[k]) <= 21 for k in slag}
+    for k in (1, 2, 3):
+        g[f"close_lag_{k}"] = lags[k].where(within[k])
+    for n in (5, 7, 21):
+        total = g.close.copy()
+        for k in range(1, n):
+            total = total + lags[k]
+        g[f"ma_{n}"] = (total / n).where(within[n - 1])
+    prev = by.dt.shift(1)
+    g["days_since_prev_session"] = (g.dt - prev).dt.days.where(within[1])
+    g["close_delta"] = g.close - g.close_lag_1
+    g["pct_change"] = g.close_delta / g.close_lag_1
+    g["days_since_trade"] = (pd.Timestamp(RUN_DATE) - pd.to_datetime(g.dt)).dt.days
+    g["month"] = pd.to_datetime(g.dt).dt.strftime("%Y-%m")
+    m = g.groupby(["ticker", "month"], sort=False).agg(
+        sessions=("close", "size"),
+        total_volume=("volume", "sum"),
+        total_traded_value=("traded_value", "sum"),
+        avg_close=("close", "mean"),
+        first_close=("close", "first"),
+        last_close=("close", "last"),
+        prev=("close_lag_1", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+    )
+    m["monthly_return"] = m.last_close / m.prev - 1
+    del np
+    return {"seconds": time.perf_counter() - start, "quotes": len(g), "monthly": len(m)}
+
+
+DUCKDB_SQL = """
+WITH u AS (
+  SELECT datpre AS dt, codneg AS ticker, fatcot::DOUBLE AS f,
+         preabe::DOUBLE / fatcot AS open, premax::DOUBLE / fatcot AS high,
+         premin::DOUBLE / fatcot AS low, preult::DOUBLE / fatcot AS close,
+         quatot AS volume, voltot::DOUBLE AS traded_value, totneg AS trades, line_number
+  FROM raw WHERE tpmerc IN ('010') AND codbdi IN ('02', '12')
+), ok AS (
+  SELECT * FROM u
+  WHERE open > 0 AND high > 0 AND low > 0 AND close > 0 AND low <= open AND open <= high
+    AND low <= close AND close <= high AND volume >= 0
+  QUALIFY row_number() OVER (PARTITION BY dt, ticker ORDER BY line_number) = 1
+), g AS (
+  SELECT dt, ticker, any_value(open) AS open, max(high) AS high, min(low) AS low,
+         any_value(close) AS close, sum(volume)::BIGINT AS volume,
+         sum(traded_value::DECIMAL(38,2))::DOUBLE AS traded_value, sum(trades)::BIGINT AS trades
+  FROM ok GROUP BY ALL
+), s AS (
+  SELECT *, dense_rank() OVER (ORDER BY dt) AS _s FROM g
+), l AS (
+  SELECT *, {lags} FROM s WINDOW w AS (PARTITION BY ticker ORDER BY dt)
+)
+SELECT dt, ticker, open, high, low, close, volume, traded_value, trades,
+       CASE WHEN _s - _s4 <= 21 THEN (close + {sum5}) / 5 END AS ma_5,
+       CASE WHEN _s - _s6 <= 21 THEN (close + {sum7}) / 7 END AS ma_7,
+       CASE WHEN _s - _s20 <= 21 THEN (close + {sum21}) / 21 END AS ma_21,
+       CASE WHEN _s - _s1 <= 21 THEN _c1 END AS close_lag_1,
+       CASE WHEN _s - _s2 <= 21 THEN _c2 END AS close_lag_2,
+       CASE WHEN _s - _s3 <= 21 THEN _c3 END AS close_lag_3,
+       close - _c1 AS close_delta, (close - _c1) / _c1 AS pct_change,
+       CASE WHEN _s - _s1 <= 21 THEN datediff('day', _d1, dt)::INT END AS days_since_prev_session,
+       DATE '{run_date}' AS run_date, datediff('day', dt, DATE '{run_date}')::INT AS days_since_trade
+FROM l
+"""
+
+
+def run_duckdb_sql(lake: Path) -> dict[str, float]:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.register("raw", _raw_arrow(lake))
+    lags = ", ".join(
+        [f"lag(close, {k}) OVER w AS _c{k}" for k in range(1, 21)]
+        + [f"lag(_s, {k}) OVER w AS _s{k}" for k in (1, 2, 3, 4, 6, 20)]
+        + ["lag(dt, 1) OVER w AS _d1"]
+    )
+
+    def total(n: int) -> str:
+        return " + ".join(f"_c{k}" for k in range(1, n))
+
+    sql = DUCKDB_SQL.format(
+        lags=lags, sum5=total(5), sum7=total(7), sum21=total(21), run_date=RUN_DATE
+    )
+    con.execute(f"CREATE TEMP TABLE quotes AS {sql}")
+    q = con.execute("SELECT * FROM quotes").to_arrow_table()
+    m = con.execute(
+        """
+        SELECT strftime(dt, '%Y-%m') AS month, ticker, count(*)::INT AS sessions,
+               sum(volume)::BIGINT AS total_volume,
+               sum(traded_value::DECIMAL(38,2))::DOUBLE AS total_traded_value,
+               sum(close::DECIMAL(38,12))::DOUBLE / count(*) AS avg_close,
+               arg_min(close, dt) AS first_close, arg_max(close, dt) AS last_close,
+               last_close / arg_min(close_lag_1, dt) - 1 AS monthly_return,
+               max(high) AS high, min(low) AS low
+        FROM quotes GROUP BY ALL
+        """
+    ).to_arrow_table()
+    return {"seconds": time.perf_counter() - start, "quotes": q.num_rows, "monthly": m.num_rows}
+
+
+def run_job(lake: Path) -> dict[str, float]:
+    """The whole job, ``--mode full`` on SQLFrame, writing through the Storage port."""
+    from b3lake.jobs.refine.job import main
+    from b3lake.launchers.local import glue_argv
+    from b3lake.storage.local import LocalStorage
+
+    start = time.perf_counter()
+    args = {"lake": str(lake), "run_date": RUN_DATE, "mode": "full"}
+    report = main(glue_argv("b3lake-refine", "jr_bench", args))
+    seconds = time.perf_counter() - start
+    keys = LocalStorage(lake).list_keys("refined/quotes/")
+    dts = {k.split("/")[2] for k in keys}
+    return {
+        "seconds": seconds,
+        "quotes": report.refined_rows["refined_quotes"],
+        "monthly": report.refined_rows["refined_monthly"],
+        "write_seconds": report.seconds["write"],
+        "transform_seconds": report.seconds["transform"],
+        "quote_files": len(keys),
+        "quote_dt_partitions": len(dts),
+        "quote_partitions": report.partitions_written["refined_quotes"],
+    }
+
+
+VARIANTS = {
+    "sqlframe": lambda lake: run_engine(lake, "sqlframe"),
+    "spark": lambda lake: run_engine(lake, "spark"),
+    "pandas": run_pandas,
+    "duckdb_sql": run_duckdb_sql,
+    "job": run_job,
+}
+
+
+# ----------------------------------------------------------------------------------- driver
+
+
+def measure(variant: str, lake: Path) -> dict[str, float]:
+    """Run one variant in a child process; sample the RSS of its whole process tree."""
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", variant, "--lake", str(lake)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        parent = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = proc.communicate()
+    done.set()
+    thread.join()
+    if proc.returncode:
+        raise SystemExit(f"{variant} failed ({proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_gb"] = round(peak / 1e9, 2)
+    return result
+
+
+def report(size: str, results: dict[str, dict[str, float]]) -> None:
+    print(f"\n== {size} ==")
+    print(f"{'variant':<12}{'seconds':>10}{'peak GB':>10}{'quotes':>10}{'monthly':>9}")
+    for name, r in results.items():
+        print(
+            f"{name:<12}{r['seconds']:>10.1f}{r['peak_rss_gb']:>10.2f}"
+            f"{int(r['quotes']):>10}{int(r['monthly']):>9}"
+        )
+    base = results.get("sqlframe")
+    if base:
+        if "spark" in results:
+            print(
+                f"PySpark / SQLFrame: {results['spark']['seconds'] / base['seconds']:.1f}x (goal >= 8x)"
+            )
+        if "duckdb_sql" in results:
+            print(
+                f"SQLFrame / DuckDB SQL: {base['seconds'] / results['duckdb_sql']['seconds']:.2f}x"
+                " (goal <= 1.5x)"
+            )
+        if "pandas" in results:
+            print(f"pandas / SQLFrame: {results['pandas']['seconds'] / base['seconds']:.1f}x")
+    job = results.get("job")
+    if job:
+        print(
+            f"job --mode full: {job['seconds']:.1f} s, of which transform {job['transform_seconds']:.1f} s"
+            f" and writing {job['write_seconds']:.1f} s; refined/quotes/: {int(job['quote_files'])} files"
+            f" in {int(job['quote_partitions'])} dt x ticker partitions ({int(job['quote_dt_partitions'])} dt)"
+            f" = {job['write_seconds'] / max(job['quote_files'], 1) * 1000:.2f} ms a file"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child")
+    parser.add_argument("--lake", type=Path)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/b3lake-bench"))
+    parser.add_argument("--sessions", type=int, default=250)
+    parser.add_argument("--five-years", action="store_true", help="also 1,250 sessions")
+    parser.add_argument("--spark-5y", action="store_true", help="include Spark at 5 years")
+    parser.add_argument("--no-job", action="store_true", help="skip the full job with writes")
+    parser.add_argument("--variants", default="sqlframe,duckdb_sql,pandas,spark")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(VARIANTS[args.child](args.lake)))
+        return
+    sizes = [("1 year", args.sessions)]
+    if args.five_years:
+        sizes.append(("5 years", args.sessions * 5))
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
+    for label, n in sizes:
+        lake = args.workdir / f"lake-{n}"
+        t = time.perf_counter()
+        info = build_lake(lake, n)
+        print(f"{label}: {info} (generated/checked in {time.perf_counter() - t:.1f} s)")
+        variants = args.variants.split(",")
+        if label == "5 years" and not args.spark_5y:
+            variants = [v for v in variants if v != "spark"]
+        results = {v: measure(v, lake) for v in variants}
+        if label == "1 year" and not args.no_job:
+            results["job"] = measure("job", lake)
+        report(label, results)
+
+
+if __name__ == "__main__":
+    main()
