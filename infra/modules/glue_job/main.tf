@@ -68,6 +68,7 @@ resource "aws_glue_job" "this" {
   glue_version           = var.glue_version
   worker_type            = var.worker_type
   number_of_workers      = var.number_of_workers
+  execution_class        = "STANDARD"
   timeout                = var.timeout_minutes
   max_retries            = var.max_retries
   security_configuration = aws_glue_security_configuration.this.name
