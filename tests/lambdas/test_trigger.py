@@ -360,3 +360,40 @@ def test_the_module_imports_neither_boto3_nor_pyarrow_eagerly() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _sqs(*bodies: Any) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "rh",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:b3lake-raw-events",
+                "awsRegion": "us-east-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_s3_events_through_an_sqs_queue(glue: Any) -> None:
+    event = _sqs(
+        _event((BUCKET, _key("2021-01-04"))),
+        TEST_EVENT,
+        _event((BUCKET, _key("2021-01-05")), (BUCKET, _key("2021-01-04", "yfinance", "VALE3"))),
+    )
+    result = handler(event, None)
+    assert [s["dt"] for s in result["started"]] == ["2021-01-04", "2021-01-05"]
+    assert sorted(r["Arguments"]["--dt"] for r in _runs(glue)) == ["2021-01-04", "2021-01-05"]
+
+
+@pytest.mark.parametrize("body", ["not json", json.dumps({"no": "records"}), json.dumps([1])])
+def test_sqs_body_that_is_not_an_s3_event(glue: Any, body: str) -> None:
+    with pytest.raises(EventError, match="SQS record body"):
+        handler(_sqs(body), None)
+    assert _runs(glue) == []

@@ -64,6 +64,33 @@ def _is_test_event(event: Any) -> bool:
     )
 
 
+def _unwrap_sqs(event: Any) -> Any:
+    """S3 notifications delivered through an SQS queue (S3 → SQS → Lambda): one S3 event.
+
+    A queue in front of the trigger keeps refused events for days (Lambda's own async retries
+    stop after two); raising then returns the whole batch to the queue. Other events pass as is.
+    """
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not records or not all(
+        isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records
+    ):
+        return event
+    inner: list[Any] = []
+    for i, record in enumerate(records):
+        try:
+            body = json.loads(record["body"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EventError("SQS record body is not JSON", source=f"event.Records[{i}]") from exc
+        if _is_test_event(body):
+            continue
+        if not isinstance(body, dict) or not isinstance(body.get("Records"), list):
+            raise EventError(
+                "SQS record body is not an S3 notification", source=f"event.Records[{i}]"
+            )
+        inner.extend(body["Records"])
+    return {"Records": inner}
+
+
 def _raw_object(ref: S3ObjectRef, bucket: str, prefix: str) -> tuple[RawObject | None, str]:
     """The raw object a record announces, or None and why the record is ignored."""
     if not ref.event_name.startswith("ObjectCreated"):
@@ -87,7 +114,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         log.info(json.dumps({"ignored": "s3:TestEvent", "bucket": event.get("Bucket")}))
         return {"started": [], "ignored": [{"event": "s3:TestEvent", "reason": "test event"}]}
     config: TriggerConfig = getattr(context, "b3lake_config", None) or TriggerConfig.from_env()
-    refs = parse_s3_event(event)  # EventError before any run starts: a malformed event starts none
+    refs = parse_s3_event(
+        _unwrap_sqs(event)
+    )  # EventError before any run starts: a malformed event starts none
     launcher = getattr(context, "b3lake_launcher", None) or _default_launcher()
     bucket, prefix = lake_location(config.lake)
 
