@@ -58,17 +58,18 @@ output "b3lake_environment" {
 output "next_steps" {
   description = "What to run after apply."
   value       = <<-EOT
-    1. Load the settings:   eval "$(terraform output -raw b3lake_environment)"
+    1. Load the settings into your shell (B3LAKE_BACKEND=aws, B3LAKE_LAKE, ...):
+         eval "$(terraform output -raw b3lake_environment)"
     2. First data, any of:
-       - extract one session into the lake (the S3 event starts the refine job):
-           b3lake extract cotahist --date <YYYY-MM-DD> --lake ${module.lake_storage.lake_uri}
-       - run the scheduled extract now:
-           aws lambda invoke --region ${local.region} --function-name ${module.extract.function_name} --payload '{}' /dev/stdout
-       - or wait for the schedule (${var.extract_schedule_expression} ${var.extract_schedule_timezone}).
-    3. Watch the refine job:  aws glue get-job-runs --region ${local.region} --job-name ${module.glue_job.job_name} --max-items 5
-                              b3lake runs
-    4. Query:                 b3lake query "SELECT * FROM refined_quotes LIMIT 10"
-       or in the Athena console, workgroup ${module.athena.workgroup_name}, saved queries b3lake-*.
-    Failed triggers land in ${module.trigger.dlq_url}
+       - extract one session into the lake; its S3 event starts the refine job:
+           b3lake extract cotahist --date <YYYY-MM-DD>
+       - run the scheduled extract now (last completed B3 session):
+           aws lambda invoke --region ${local.region} --function-name ${module.extract.function_name} --payload '{}' --cli-binary-format raw-in-base64-out /dev/stdout
+       - or wait for the schedule: ${var.extract_schedule_expression} (${var.extract_schedule_timezone}).
+    3. Watch the refine job:
+           aws glue get-job-runs --region ${local.region} --job-name ${module.glue_job.job_name} --max-items 5
+    4. Query (Athena, workgroup ${module.athena.workgroup_name}; saved queries b3lake-*):
+           b3lake query "SELECT dt, ticker, close, ma_21 FROM refined_quotes ORDER BY dt DESC LIMIT 10"
+    Failed S3 events land in ${module.trigger.dlq_url}
   EOT
 }
