@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -54,7 +56,7 @@ def test_row_counts_reconcile(sample_lake: tuple[Path, Any]) -> None:
     # The universe (spot round lots and FIIs) = refined input rows + quarantined rows.
     raw = pq.read_table(storage.uri("raw/cotahist"))
     in_universe = raw.filter(
-        (raw["tpmerc"] == "010") & ((raw["codbdi"] == "02") | (raw["codbdi"] == "12"))
+        pc.and_(pc.equal(raw["tpmerc"], "010"), pc.is_in(raw["codbdi"], pa.array(["02", "12"])))
     ).num_rows
     refined = _rows(storage, "refined/quotes/")
     quarantined = (
