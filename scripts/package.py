@@ -115,7 +115,9 @@ def write_zip(entries: list[tuple[str, Path]], target: Path, epoch: int) -> None
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100000 | FILE_MODE) << 16  # regular file, rw-r--r--
             info.create_system = 3  # Unix, so the mode is honoured
-            zf.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            zf.writestr(
+                info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9
+            )
     tmp.replace(target)
 
 
@@ -123,11 +125,15 @@ def normalize_zip(path: Path, epoch: int) -> None:
     """Rewrite an existing zip (a wheel) with sorted entries and fixed timestamps; RECORD stays valid."""
     with zipfile.ZipFile(path) as zf:
         members = [(i.filename, zf.read(i.filename)) for i in zf.infolist() if not i.is_dir()]
+
     # Wheel convention: the .dist-info files come last, RECORD very last.
     def order(item: tuple[str, bytes]) -> tuple[int, str]:
         name = item[0]
         top = name.split("/", 1)[0]
-        return (2 if name.endswith(".dist-info/RECORD") else 1 if top.endswith(".dist-info") else 0, name)
+        return (
+            2 if name.endswith(".dist-info/RECORD") else 1 if top.endswith(".dist-info") else 0,
+            name,
+        )
 
     tmp = path.with_suffix(".tmp")
     date_time = _zip_time(epoch)
@@ -151,7 +157,9 @@ def project_metadata(root: Path) -> dict:
     return tomllib.loads((root / "pyproject.toml").read_text())["project"]
 
 
-def _run(cmd: list[str], what: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+def _run(
+    cmd: list[str], what: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
@@ -180,7 +188,9 @@ def build_wheel(root: Path, out: Path, epoch: int) -> Path:
             ):
                 shutil.copy2(path, work / name)
         shutil.copytree(
-            root / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+            root / "src",
+            work / "src",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
         )
         wheels = Path(tmp) / "wheels"
         _run(
@@ -190,7 +200,9 @@ def build_wheel(root: Path, out: Path, epoch: int) -> Path:
         )
         built = sorted(wheels.glob("b3lake-*-py3-none-any.whl"))
         if len(built) != 1:
-            raise PackageError(f"expected one b3lake wheel, pip built {[p.name for p in wheels.iterdir()]}")
+            raise PackageError(
+                f"expected one b3lake wheel, pip built {[p.name for p in wheels.iterdir()]}"
+            )
         target = out / built[0].name
         if not target.name.startswith(f"b3lake-{meta['version']}-"):
             raise PackageError(f"wheel {target.name} does not carry the version {meta['version']}")
@@ -273,7 +285,9 @@ def build_extract_zip(root: Path, out: Path, epoch: int) -> tuple[Path, list[str
             for name, path in iter_tree(site)
             # pip's bookkeeping (INSTALLER, REQUESTED, direct_url.json) and scripts vary between machines.
             if not name.startswith("bin/")
-            and not name.endswith((".dist-info/INSTALLER", ".dist-info/REQUESTED", ".dist-info/direct_url.json"))
+            and not name.endswith(
+                (".dist-info/INSTALLER", ".dist-info/REQUESTED", ".dist-info/direct_url.json")
+            )
         ]
         entries += iter_tree(root / "src" / "b3lake", "b3lake/")
         unzipped = sum(path.stat().st_size for _, path in entries)
@@ -321,7 +335,9 @@ def build(
         epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
     unknown = set(only) - set(ARTIFACTS)
     if unknown:
-        raise PackageError(f"unknown artifact(s) {sorted(unknown)}; choose from {', '.join(ARTIFACTS)}")
+        raise PackageError(
+            f"unknown artifact(s) {sorted(unknown)}; choose from {', '.join(ARTIFACTS)}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     built: dict[str, Path] = {}
     extra: dict = {}
@@ -341,8 +357,12 @@ def build(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: <root>/dist)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="project to package (default: this repository)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: <root>/dist)"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="project to package (default: this repository)"
+    )
     parser.add_argument(
         "--only",
         default=",".join(ARTIFACTS),

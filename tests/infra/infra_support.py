@@ -118,7 +118,9 @@ class Terraform:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args: str, step: str | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, step: str | None = None, timeout: float = 900
+    ) -> subprocess.CompletedProcess[str]:
         started = time.monotonic()
         result = subprocess.run(
             [self.binary, args[0], *(["-no-color"] if args[0] != "state" else []), *args[1:]],
@@ -150,7 +152,9 @@ def copy_infra(target: Path) -> Path:
     shutil.copytree(
         INFRA,
         target,
-        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl", "terraform.tfvars", "*_override.tf"),
+        ignore=shutil.ignore_patterns(
+            ".terraform", "*.tfstate*", ".terraform.lock.hcl", "terraform.tfvars", "*_override.tf"
+        ),
     )
     return target
 
@@ -162,7 +166,7 @@ def checkov_binary() -> str | None:
     """checkov from its own virtualenv (.venv-checkov: it overwrites python-hcl2), or $B3LAKE_CHECKOV."""
     configured = os.environ.get("B3LAKE_CHECKOV")
     if configured:
-        return configured
+        return configured if Path(configured).is_file() else None
     candidate = ROOT / ".venv-checkov" / "bin" / "checkov"
     return str(candidate) if candidate.is_file() else None
 

@@ -24,14 +24,20 @@ def test_every_skipped_check_has_a_reason() -> None:
     text = CONFIG.read_text()
     entries = re.findall(r"^\s*-\s*(CKV2?_[A-Z0-9_]+)(.*)$", text, re.M)
     assert entries, "no skip-check entries found"
-    without_reason = [check for check, rest in entries if not rest.strip().startswith("#") or len(rest.strip()) < 10]
+    without_reason = [
+        check
+        for check, rest in entries
+        if not rest.strip().startswith("#") or len(rest.strip()) < 10
+    ]
     assert not without_reason, f"skipped without a reason in .checkov.yaml: {without_reason}"
 
 
 def test_checkov_has_no_failed_checks(record_property: Any) -> None:
     binary = checkov_binary()
     if binary is None:
-        message = "checkov not found at .venv-checkov/bin/checkov (make creates it) or $B3LAKE_CHECKOV"
+        message = (
+            "checkov not found at .venv-checkov/bin/checkov (make creates it) or $B3LAKE_CHECKOV"
+        )
         if IN_CI:
             pytest.fail(message + " - required when CI=true")
         pytest.skip(message)
@@ -49,7 +55,9 @@ def test_checkov_has_no_failed_checks(record_property: Any) -> None:
     elapsed = round(time.monotonic() - started, 1)
     record_property("checkov_seconds", elapsed)
     print(f"\ncheckov: {elapsed} s")
-    assert result.stdout.strip(), f"checkov printed nothing (exit {result.returncode}):\n{result.stderr[-4000:]}"
+    assert result.stdout.strip(), (
+        f"checkov printed nothing (exit {result.returncode}):\n{result.stderr[-4000:]}"
+    )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     failed = [

@@ -21,7 +21,9 @@ GLUE_SOURCE = ROOT / "src" / "b3lake" / "jobs" / "glue_refine.py"
 
 
 def _package() -> Any:
-    spec = importlib.util.spec_from_file_location("b3lake_package_script", ROOT / "scripts" / "package.py")
+    spec = importlib.util.spec_from_file_location(
+        "b3lake_package_script", ROOT / "scripts" / "package.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -36,7 +38,11 @@ def snapshot(tmp_path: Path) -> Path:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (ROOT / name).is_file():
             shutil.copy2(ROOT / name, root / name)
-    shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    shutil.copytree(
+        ROOT / "src",
+        root / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+    )
     return root
 
 
@@ -47,7 +53,9 @@ def _build_twice(snapshot: Path, tmp_path: Path, only: tuple[str, ...]) -> tuple
     return first, second
 
 
-def test_trigger_zip_is_reproducible_and_holds_only_the_package(snapshot: Path, tmp_path: Path) -> None:
+def test_trigger_zip_is_reproducible_and_holds_only_the_package(
+    snapshot: Path, tmp_path: Path
+) -> None:
     first, second = _build_twice(snapshot, tmp_path, ("trigger",))
     a, b = first["trigger"].read_bytes(), second["trigger"].read_bytes()
     assert a == b, "two builds of trigger.zip differ"
@@ -60,16 +68,24 @@ def test_trigger_zip_is_reproducible_and_holds_only_the_package(snapshot: Path, 
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
-    sources = sorted(p.relative_to(snapshot / "src").as_posix() for p in (snapshot / "src" / "b3lake").rglob("*")
-                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    sources = sorted(
+        p.relative_to(snapshot / "src").as_posix()
+        for p in (snapshot / "src" / "b3lake").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
     assert names == sources
 
 
 def test_glue_script_is_a_copy_of_the_entry_script(snapshot: Path, tmp_path: Path) -> None:
-    assert GLUE_SOURCE.is_file(), "src/b3lake/jobs/glue_refine.py (the Glue entry script) does not exist"
+    assert GLUE_SOURCE.is_file(), (
+        "src/b3lake/jobs/glue_refine.py (the Glue entry script) does not exist"
+    )
     first, second = _build_twice(snapshot, tmp_path, ("glue",))
     assert first["glue"] == tmp_path / "out1" / "glue" / "glue_refine.py"
-    assert first["glue"].read_bytes() == (snapshot / "src" / "b3lake" / "jobs" / "glue_refine.py").read_bytes()
+    assert (
+        first["glue"].read_bytes()
+        == (snapshot / "src" / "b3lake" / "jobs" / "glue_refine.py").read_bytes()
+    )
     assert first["manifest"].read_bytes() == second["manifest"].read_bytes()
 
 
@@ -95,7 +111,9 @@ def test_unknown_artifact_is_refused(tmp_path: Path) -> None:
 def test_wheel_is_reproducible(snapshot: Path, tmp_path: Path) -> None:
     first, second = _build_twice(snapshot, tmp_path, ("wheel",))
     assert first["wheel"].name == second["wheel"].name
-    assert first["wheel"].name.startswith("b3lake-") and first["wheel"].name.endswith("-py3-none-any.whl")
+    assert first["wheel"].name.startswith("b3lake-") and first["wheel"].name.endswith(
+        "-py3-none-any.whl"
+    )
     assert first["wheel"].read_bytes() == second["wheel"].read_bytes(), "two wheel builds differ"
     with zipfile.ZipFile(first["wheel"]) as zf:
         names = zf.namelist()
@@ -107,15 +125,25 @@ def test_wheel_is_reproducible(snapshot: Path, tmp_path: Path) -> None:
 def test_extract_zip_is_reproducible_and_fits_lambda(snapshot: Path, tmp_path: Path) -> None:
     package = _package()
     first, second = _build_twice(snapshot, tmp_path, ("extract",))
-    assert first["extract"].read_bytes() == second["extract"].read_bytes(), "two builds of extract.zip differ"
+    assert first["extract"].read_bytes() == second["extract"].read_bytes(), (
+        "two builds of extract.zip differ"
+    )
     with zipfile.ZipFile(first["extract"]) as zf:
         names = zf.namelist()
         unzipped = sum(i.file_size for i in zf.infolist())
     tops = {n.split("/", 1)[0] for n in names}
     # b3lake and the pure-Python dependencies the layer lacks ...
-    assert {"b3lake", "pydantic", "pydantic_core", "pydantic_settings", "exchange_calendars"} <= tops
+    assert {
+        "b3lake",
+        "pydantic",
+        "pydantic_core",
+        "pydantic_settings",
+        "exchange_calendars",
+    } <= tops
     # ... pydantic_core as the manylinux x86_64 CPython 3.11 build ...
-    assert any(n.startswith("pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu") for n in names)
+    assert any(
+        n.startswith("pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu") for n in names
+    )
     # ... and nothing the runtime or the AWS SDK for pandas layer provides.
     assert not tops & {"numpy", "pandas", "pyarrow", "boto3", "botocore"}
     assert unzipped <= package.EXTRACT_UNZIPPED_BUDGET

@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_support import ENV_DEV, INFRA, MODULES, ROOT, all_tf_files, blocks, load_hcl, locals_of, module_calls
+from infra_support import (
+    ENV_DEV,
+    INFRA,
+    MODULES,
+    ROOT,
+    all_tf_files,
+    blocks,
+    load_hcl,
+    locals_of,
+    module_calls,
+)
 
 SRC = ROOT / "src"
 MODULE_NAMES = ("lake_storage", "iam", "trigger", "extract", "glue_job", "catalog", "athena")
@@ -50,7 +60,9 @@ GLUE_RESERVED_ARGUMENTS = {
 
 
 def _package_module() -> Any:
-    spec = importlib.util.spec_from_file_location("b3lake_package_script", ROOT / "scripts" / "package.py")
+    spec = importlib.util.spec_from_file_location(
+        "b3lake_package_script", ROOT / "scripts" / "package.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -104,7 +116,9 @@ def test_lambda_handlers_exist_in_the_package() -> None:
     for path, _, body in functions:
         module, _, function = body["handler"].rpartition(".")
         source = _module_file(module)
-        assert source.is_file(), f"{path.relative_to(ROOT)}: handler module {module} has no file {source}"
+        assert source.is_file(), (
+            f"{path.relative_to(ROOT)}: handler module {module} has no file {source}"
+        )
         assert function in _top_level_names(source), f"{source} defines no top-level {function!r}"
 
 
@@ -146,10 +160,15 @@ def test_trigger_zip_needs_only_stdlib_and_boto3() -> None:
                 top = target.split(".")[0]
                 if top == "b3lake":
                     queue.append(target)
-                elif top not in sys.stdlib_module_names and top not in allowed_third_party and top != "__future__":
+                elif (
+                    top not in sys.stdlib_module_names
+                    and top not in allowed_third_party
+                    and top != "__future__"
+                ):
                     offenders.append(f"{path.relative_to(ROOT)}: import {target}")
-    assert not offenders, "the trigger Lambda would need packages its zip does not carry:\n" + "\n".join(
-        sorted(set(offenders))
+    assert not offenders, (
+        "the trigger Lambda would need packages its zip does not carry:\n"
+        + "\n".join(sorted(set(offenders)))
     )
 
 
@@ -157,7 +176,9 @@ def test_glue_script_and_artifacts_match_package_script() -> None:
     package = _package_module()
     assert package.GLUE_SCRIPT_SOURCE == "src/b3lake/jobs/glue_refine.py"
     glue_vars = load_hcl(MODULES / "glue_job" / "variables.tf")
-    script_key = next(v for entry in glue_vars["variable"] for k, v in entry.items() if k == "script_key")
+    script_key = next(
+        v for entry in glue_vars["variable"] for k, v in entry.items() if k == "script_key"
+    )
     assert script_key["default"] == package.GLUE_SCRIPT == "glue/glue_refine.py"
 
     calls = module_calls()
@@ -176,7 +197,10 @@ def test_glue_script_and_artifacts_match_package_script() -> None:
 
 def _job_arguments_read_by_entry_script() -> tuple[set[str] | None, str]:
     """JOB_ARGUMENTS of the entry script or the refine job, if either defines it; else all their text."""
-    files = [SRC / "b3lake" / "jobs" / "glue_refine.py", SRC / "b3lake" / "jobs" / "refine" / "job.py"]
+    files = [
+        SRC / "b3lake" / "jobs" / "glue_refine.py",
+        SRC / "b3lake" / "jobs" / "refine" / "job.py",
+    ]
     missing = [str(f.relative_to(ROOT)) for f in files[:1] if not f.is_file()]
     assert not missing, f"the Glue entry script does not exist: {missing}"
     text = ""
@@ -188,7 +212,10 @@ def _job_arguments_read_by_entry_script() -> tuple[set[str] | None, str]:
         for node in ast.parse(source).body:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(isinstance(t, ast.Name) and t.id == "JOB_ARGUMENTS" for t in targets) and node.value:
+                if (
+                    any(isinstance(t, ast.Name) and t.id == "JOB_ARGUMENTS" for t in targets)
+                    and node.value
+                ):
                     try:
                         value = ast.literal_eval(node.value)
                     except ValueError:
@@ -202,16 +229,24 @@ def test_job_default_arguments_are_read_by_the_entry_script() -> None:
     job_arguments = set(job_locals["job_arguments"])
     glue_arguments = set(job_locals["glue_arguments"])
     assert job_arguments == {"--lake", "--catalog_database", "--mode"}
-    assert {"--enable-glue-datacatalog", "--job-language", "--additional-python-modules"} <= glue_arguments
+    assert {
+        "--enable-glue-datacatalog",
+        "--job-language",
+        "--additional-python-modules",
+    } <= glue_arguments
     unknown_glue = glue_arguments - GLUE_RESERVED_ARGUMENTS
-    assert not unknown_glue, f"not Glue special parameters, so the script must read them: {unknown_glue}"
+    assert not unknown_glue, (
+        f"not Glue special parameters, so the script must read them: {unknown_glue}"
+    )
     assert job_locals["glue_arguments"]["--enable-glue-datacatalog"] == "true"
     assert job_locals["glue_arguments"]["--job-language"] == "python"
 
     declared, text = _job_arguments_read_by_entry_script()
     names = {a.lstrip("-") for a in job_arguments}
     if declared is not None:
-        assert names <= declared, f"JOB_ARGUMENTS {sorted(declared)} lacks {sorted(names - declared)}"
+        assert names <= declared, (
+            f"JOB_ARGUMENTS {sorted(declared)} lacks {sorted(names - declared)}"
+        )
         # What the trigger passes per run must be readable too.
         assert {"dt", "raw_key", "run_date", "mode"} <= declared
     else:
@@ -220,15 +255,26 @@ def test_job_default_arguments_are_read_by_the_entry_script() -> None:
 
 
 def test_glue_job_shape() -> None:
-    glue = {name: body for rtype, name, body in blocks(load_hcl(MODULES / "glue_job" / "main.tf"), "resource")}
+    glue = {
+        name: body
+        for rtype, name, body in blocks(load_hcl(MODULES / "glue_job" / "main.tf"), "resource")
+    }
     job = glue["this"]
     assert job["glue_version"] == "${var.glue_version}"
     assert job["command"][0]["name"] == "glueetl"
-    variables = {k: v for entry in load_hcl(MODULES / "glue_job" / "variables.tf")["variable"] for k, v in entry.items()}
+    variables = {
+        k: v
+        for entry in load_hcl(MODULES / "glue_job" / "variables.tf")["variable"]
+        for k, v in entry.items()
+    }
     assert variables["glue_version"]["default"] == "5.0"
     assert variables["max_concurrent_runs"]["default"] == 3
     modules = variables["extra_python_modules"]["default"]
-    assert {re.split(r"[~=<>!]", m)[0] for m in modules} == {"pydantic", "pydantic-settings", "exchange-calendars"}
+    assert {re.split(r"[~=<>!]", m)[0] for m in modules} == {
+        "pydantic",
+        "pydantic-settings",
+        "exchange-calendars",
+    }
     for name in ("script", "wheel"):
         assert glue[name]["etag"].startswith("${filemd5(")
 
@@ -239,14 +285,22 @@ def test_notification_filter_matches_layout() -> None:
     trigger = module_calls()["trigger"]
     assert trigger["filter_prefix"] == "${var.lake_prefix}" + layout.RAW + "/"
     assert trigger["filter_suffix"] == ".parquet"
-    assert layout.raw_key("cotahist", __import__("datetime").date(2024, 1, 2)).endswith(trigger["filter_suffix"])
-    assert layout.raw_key("cotahist", __import__("datetime").date(2024, 1, 2)).startswith(layout.RAW + "/")
+    assert layout.raw_key("cotahist", __import__("datetime").date(2024, 1, 2)).endswith(
+        trigger["filter_suffix"]
+    )
+    assert layout.raw_key("cotahist", __import__("datetime").date(2024, 1, 2)).startswith(
+        layout.RAW + "/"
+    )
     notification = {
-        name: body for rtype, name, body in blocks(load_hcl(MODULES / "trigger" / "main.tf"), "resource")
+        name: body
+        for rtype, name, body in blocks(load_hcl(MODULES / "trigger" / "main.tf"), "resource")
     }["raw"]
     target = notification["lambda_function"][0]
     assert target["events"] == ["s3:ObjectCreated:*"]
-    assert (target["filter_prefix"], target["filter_suffix"]) == ("${var.filter_prefix}", "${var.filter_suffix}")
+    assert (target["filter_prefix"], target["filter_suffix"]) == (
+        "${var.filter_prefix}",
+        "${var.filter_suffix}",
+    )
 
 
 def test_catalog_tables_match_layout() -> None:
@@ -263,10 +317,18 @@ def test_catalog_tables_match_layout() -> None:
         columns = [c["name"] for c in tables[name]["columns"]]
         assert len(columns) == len(set(columns)), f"{name}: duplicate columns"
         assert not set(columns) & set(partition_keys), f"{name}: a partition key is also a column"
-    resource = {n: b for _, n, b in blocks(load_hcl(MODULES / "catalog" / "main.tf"), "resource")}["refined"]
+    resource = {n: b for _, n, b in blocks(load_hcl(MODULES / "catalog" / "main.tf"), "resource")}[
+        "refined"
+    ]
     sd = resource["storage_descriptor"][0]
-    assert sd["location"] == "s3://${var.lake_bucket_id}/${var.lake_prefix}refined/${each.value.prefix}/"
-    assert sd["ser_de_info"][0]["serialization_library"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert (
+        sd["location"]
+        == "s3://${var.lake_bucket_id}/${var.lake_prefix}refined/${each.value.prefix}/"
+    )
+    assert (
+        sd["ser_de_info"][0]["serialization_library"]
+        == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    )
     assert sd["input_format"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
     assert sd["output_format"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 
@@ -297,7 +359,11 @@ def test_lake_bucket_policy_denies_insecure_transport() -> None:
     assert statement["effect"] == "Deny"
     assert statement["actions"] == ["s3:*"]
     condition = statement["condition"][0]
-    assert (condition["test"], condition["variable"], condition["values"]) == ("Bool", "aws:SecureTransport", ["false"])
+    assert (condition["test"], condition["variable"], condition["values"]) == (
+        "Bool",
+        "aws:SecureTransport",
+        ["false"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -319,22 +385,33 @@ def test_iam_least_privilege() -> None:
     for name, st in statements:
         assert st.get("effect", "Allow") == "Allow"
         actions = st["actions"]
-        assert all(a != "*" and not a.endswith(":*") for a in actions), f"{name}/{st.get('sid')}: wildcard action"
+        assert all(a != "*" and not a.endswith(":*") for a in actions), (
+            f"{name}/{st.get('sid')}: wildcard action"
+        )
         resources = st["resources"]
         if "*" in resources:
-            assert set(actions) <= RESOURCE_STAR_OK, f"{name}/{st.get('sid')}: '*' resource for {actions}"
+            assert set(actions) <= RESOURCE_STAR_OK, (
+                f"{name}/{st.get('sid')}: '*' resource for {actions}"
+            )
 
 
 def test_variables_typed_and_described_outputs_described() -> None:
     problems = []
     for directory in [*(MODULES / m for m in MODULE_NAMES), ENV_DEV]:
-        for kind, required in (("variables.tf", ("type", "description")), ("outputs.tf", ("description",))):
+        for kind, required in (
+            ("variables.tf", ("type", "description")),
+            ("outputs.tf", ("description",)),
+        ):
             path = directory / kind
             assert path.is_file(), f"missing {path.relative_to(ROOT)}"
             block = "variable" if kind == "variables.tf" else "output"
             for entry in load_hcl(path).get(block, []):
                 for name, body in entry.items():
-                    problems += [f"{path.relative_to(ROOT)}: {name} lacks {r}" for r in required if r not in body]
+                    problems += [
+                        f"{path.relative_to(ROOT)}: {name} lacks {r}"
+                        for r in required
+                        if r not in body
+                    ]
     assert not problems, "\n".join(problems)
     for module in MODULE_NAMES:
         for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
@@ -343,14 +420,20 @@ def test_variables_typed_and_described_outputs_described() -> None:
 
 def test_nothing_account_or_region_specific_is_hard_coded() -> None:
     account = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
-    region = re.compile(r"\b(us|eu|sa|ap|ca|me|af|il|mx)-(east|west|north|south|central|northeast|southeast)-[0-9]\b")
+    region = re.compile(
+        r"\b(us|eu|sa|ap|ca|me|af|il|mx)-(east|west|north|south|central|northeast|southeast)-[0-9]\b"
+    )
     offenders = []
     for path in all_tf_files():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#", 1)[0]
             if re.match(r"\s*(description|error_message)\s*=", code):
                 continue  # prose, examples for the reader
-            if account.search(code) and "message_retention_seconds" not in code and "bytes_scanned" not in code:
+            if (
+                account.search(code)
+                and "message_retention_seconds" not in code
+                and "bytes_scanned" not in code
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
             if region.search(code):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
@@ -358,17 +441,23 @@ def test_nothing_account_or_region_specific_is_hard_coded() -> None:
 
 
 def test_tfvars_example_covers_required_variables() -> None:
-    variables = {k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()}
+    variables = {
+        k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()
+    }
     required = {name for name, body in variables.items() if "default" not in body}
     example = (ENV_DEV / "terraform.tfvars.example").read_text()
     assert required == {"region", "aws_sdk_pandas_layer_arn"}
     for name in required | {"use_existing_roles", "existing_role_arn"}:
-        assert re.search(rf"^#?\s*{name}\s*=", example, re.M), f"terraform.tfvars.example does not show {name}"
+        assert re.search(rf"^#?\s*{name}\s*=", example, re.M), (
+            f"terraform.tfvars.example does not show {name}"
+        )
 
 
 @pytest.mark.parametrize("path", [INFRA / "envs" / "dev" / "main.tf"])
 def test_catalog_database_is_referenced_not_created_by_default(path: Path) -> None:
-    variables = {k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()}
+    variables = {
+        k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()
+    }
     assert variables["catalog_database"]["default"] == "default"
     assert variables["create_catalog_database"]["default"] is False
     catalog = module_calls(path)["catalog"]

@@ -55,7 +55,9 @@ def workspace(tmp_path: Path) -> tuple[Terraform, Path]:
     binary = require_terraform()
     mirror = require_provider()
     infra = copy_infra(tmp_path / "infra")
-    tf = Terraform(binary=binary, workdir=infra / "envs" / "dev", cli_config=write_cli_config(tmp_path, mirror))
+    tf = Terraform(
+        binary=binary, workdir=infra / "envs" / "dev", cli_config=write_cli_config(tmp_path, mirror)
+    )
     return tf, tmp_path
 
 
@@ -140,7 +142,9 @@ def _fake_dist(dist: Path) -> dict[str, Any]:
     (dist / "glue").mkdir(parents=True)
     (dist / "lambda").mkdir()
     (dist / "glue" / "glue_refine.py").write_text("# fake Glue entry script for the moto test\n")
-    (dist / manifest["wheel"]).write_bytes(_zip_bytes({"b3lake/__init__.py": "__version__ = '0.0.0'\n"}))
+    (dist / manifest["wheel"]).write_bytes(
+        _zip_bytes({"b3lake/__init__.py": "__version__ = '0.0.0'\n"})
+    )
     handler = "def handler(event, context):\n    return {}\n"
     for name in ("trigger", "extract"):
         (dist / "lambda" / f"{name}.zip").write_bytes(
@@ -198,10 +202,17 @@ def test_plan_apply_destroy_against_moto(tmp_path: Path, record_property: Any) -
         # --- Lab account: no IAM at all, LabRole everywhere ------------------------------------------------------
         lab_role = f"arn:aws:iam::{account}:role/{LAB_ROLE}"
         plan = _planned(
-            tf, "-var=use_existing_roles=true", f"-var=existing_role_arn={lab_role}", step="plan_lab_account"
+            tf,
+            "-var=use_existing_roles=true",
+            f"-var=existing_role_arn={lab_role}",
+            step="plan_lab_account",
         )
         changes = plan["resource_changes"]
-        iam = [c["address"] for c in changes if c["type"].startswith("aws_iam_") and c["mode"] == "managed"]
+        iam = [
+            c["address"]
+            for c in changes
+            if c["type"].startswith("aws_iam_") and c["mode"] == "managed"
+        ]
         assert iam == [], f"lab-account plan still creates IAM resources: {iam}"
         role_args = {
             c["address"]: c["change"]["after"].get("role") or c["change"]["after"].get("role_arn")
@@ -215,10 +226,15 @@ def test_plan_apply_destroy_against_moto(tmp_path: Path, record_property: Any) -
         # --- Own account: plan, apply -----------------------------------------------------------------------------
         plan = _planned(tf, step="plan")
         planned_types = {c["type"] for c in plan["resource_changes"]}
-        assert {"aws_iam_role", "aws_lambda_function", "aws_glue_job", "aws_s3_bucket_notification"} <= planned_types
-        assert not any(c["type"] == "aws_glue_catalog_database" for c in plan["resource_changes"]), (
-            "the stack must reference the existing 'default' database, not create it"
-        )
+        assert {
+            "aws_iam_role",
+            "aws_lambda_function",
+            "aws_glue_job",
+            "aws_s3_bucket_notification",
+        } <= planned_types
+        assert not any(
+            c["type"] == "aws_glue_catalog_database" for c in plan["resource_changes"]
+        ), "the stack must reference the existing 'default' database, not create it"
         tf.ok("apply", "-input=false", "tfplan", step="apply")
         outputs = {k: v["value"] for k, v in tf.json("output", "-json").items()}
         try:
@@ -252,15 +268,23 @@ def _check_deployment(
     account: str,
 ) -> None:
     s3, glue, lam = moto.client("s3"), moto.client("glue"), moto.client("lambda")
-    lake, scripts, results = outputs["lake_bucket"], outputs["scripts_bucket"], outputs["athena_results_bucket"]
+    lake, scripts, results = (
+        outputs["lake_bucket"],
+        outputs["scripts_bucket"],
+        outputs["athena_results_bucket"],
+    )
     assert outputs["lake_uri"] == f"s3://{lake}/"
-    assert account in lake and REGION in lake, "bucket names carry the account id and region, not hard-coded"
+    assert account in lake and REGION in lake, (
+        "bucket names carry the account id and region, not hard-coded"
+    )
 
     # Buckets: encryption, public access block, versioning, lifecycle, a bucket policy.
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert {lake, scripts, results} <= names
     for bucket in (lake, scripts, results):
-        sse = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        sse = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][
+            0
+        ]
         assert sse["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
         pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         assert all(pab.values()), pab
@@ -297,7 +321,10 @@ def _check_deployment(
         "B3LAKE_ATHENA_WORKGROUP": outputs["athena_workgroup"],
     }
     extract = lam.get_function(FunctionName=outputs["extract_function_name"])["Configuration"]
-    for function, handler in ((trigger, "b3lake.lambdas.trigger.handler"), (extract, "b3lake.lambdas.extract.handler")):
+    for function, handler in (
+        (trigger, "b3lake.lambdas.trigger.handler"),
+        (extract, "b3lake.lambdas.extract.handler"),
+    ):
         assert function["Handler"] == handler
         assert function["Runtime"] == "python3.11"
         assert function["Environment"]["Variables"] == expected_env
@@ -327,8 +354,15 @@ def _check_deployment(
     assert args["--job-language"] == "python"
     modules = args["--additional-python-modules"].split(",")
     assert modules[0] == f"s3://{scripts}/glue/{manifest['wheel']}"
-    assert {m.split("~=")[0].split("==")[0] for m in modules[1:]} >= {"pydantic", "pydantic-settings", "exchange-calendars"}
-    for key, local in ((manifest["glue_script"], manifest["glue_script"]), (f"glue/{manifest['wheel']}", manifest["wheel"])):
+    assert {m.split("~=")[0].split("==")[0] for m in modules[1:]} >= {
+        "pydantic",
+        "pydantic-settings",
+        "exchange-calendars",
+    }
+    for key, local in (
+        (manifest["glue_script"], manifest["glue_script"]),
+        (f"glue/{manifest['wheel']}", manifest["wheel"]),
+    ):
         body = s3.get_object(Bucket=scripts, Key=key)["Body"].read()
         assert body == (dist / local).read_bytes(), key
 
@@ -344,13 +378,19 @@ def _check_deployment(
         assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == partitions
         sd = table["StorageDescriptor"]
         assert sd["Location"].startswith(f"s3://{lake}/refined/")
-        assert sd["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+        assert (
+            sd["SerdeInfo"]["SerializationLibrary"]
+            == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+        )
         assert sd["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 
     # Athena workgroup with an enforced result location and the named queries.
     athena = moto.client("athena")
     workgroup = athena.get_work_group(WorkGroup=outputs["athena_workgroup"])["WorkGroup"]
-    assert workgroup["Configuration"]["ResultConfiguration"]["OutputLocation"] == f"s3://{results}/results/"
+    assert (
+        workgroup["Configuration"]["ResultConfiguration"]["OutputLocation"]
+        == f"s3://{results}/results/"
+    )
     queries = athena.list_named_queries(WorkGroup=outputs["athena_workgroup"])["NamedQueryIds"]
     assert len(queries) == 4
 
@@ -358,7 +398,11 @@ def _check_deployment(
 def _check_destroyed(moto: MotoServer, outputs: dict[str, Any]) -> None:
     s3, glue, lam = moto.client("s3"), moto.client("glue"), moto.client("lambda")
     left = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    assert not left & {outputs["lake_bucket"], outputs["scripts_bucket"], outputs["athena_results_bucket"]}
+    assert not left & {
+        outputs["lake_bucket"],
+        outputs["scripts_bucket"],
+        outputs["athena_results_bucket"],
+    }
     assert lam.list_functions()["Functions"] == []
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_job(JobName=outputs["glue_job_name"])
