@@ -57,3 +57,18 @@ def test_transpile_trino() -> None:
     assert "DATE_TRUNC" in transpile("SELECT date_trunc('month', dt) FROM t").upper()
     with pytest.raises(QueryError):
         transpile("SELECT 1; SELECT 2")
+
+
+def test_catalogued_table_without_files_is_empty_not_unknown(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    cat = LocalCatalog(storage)
+    cat.upsert_table(
+        "quarantine_quotes",
+        location="quarantine/refined_quotes/",
+        columns=[Column("rule", "string"), Column("close", "double")],
+        partition_keys=[Column("dt", "date")],
+    )
+    out = DuckDBQueryEngine(storage, cat).query(
+        "SELECT rule, count(*) AS n FROM quarantine_quotes GROUP BY rule"
+    )
+    assert out.num_rows == 0 and out.column_names == ["rule", "n"]

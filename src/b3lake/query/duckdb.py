@@ -31,6 +31,29 @@ def transpile(sql: str, *, read: str = "trino") -> str:
     return statements[0]
 
 
+def _duck_type(hive: str) -> str:
+    return {
+        "string": "VARCHAR",
+        "tinyint": "TINYINT",
+        "smallint": "SMALLINT",
+        "int": "INTEGER",
+        "bigint": "BIGINT",
+        "float": "FLOAT",
+        "double": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMPTZ",
+    }.get(hive, hive.upper())
+
+
+def _empty_view_sql(table: TableInfo) -> str:
+    cols = ", ".join(
+        f'CAST(NULL AS {_duck_type(c.type)}) AS "{c.name}"'
+        for c in [*table.columns, *table.partition_keys]
+    )
+    return f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT {cols or "NULL AS x"} WHERE false'
+
+
 class DuckDBQueryEngine:
     def __init__(self, storage: Storage, catalog: Catalog) -> None:
         self.storage = storage
@@ -63,7 +86,9 @@ class DuckDBQueryEngine:
                 try:
                     con.execute(self._view_sql(table))
                 except duckdb.IOException:
-                    continue  # catalogued but no files yet: the name stays unknown
+                    # Catalogued but no files yet (e.g. nothing quarantined): an empty table
+                    # with the catalogued columns, as Athena would show it.
+                    con.execute(_empty_view_sql(table))
             self._con = con
         return self._con
 
