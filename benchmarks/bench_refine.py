@@ -76,10 +76,7 @@ def build_lake(lake: Path, sessions: int, seed: int = 7) -> dict[str, int]:
         for name in ("preabe", "premax", "premin", "premed", "preult", "preofc", "preofv"):
             cents = pc.multiply(table[name].cast(pa.float64()), 100).to_numpy()
             scaled = np.maximum(np.rint(cents * factor), 1).astype("int64")
-            cols[name] = pa.array(scaled, pa.int64()).cast(pa.decimal128(13, 0))
-            cols[name] = pc.divide(cols[name], pa.scalar(100, pa.decimal128(13, 0))).cast(
-                pa.decimal128(13, 2)
-            )
+            cols[name] = pa.array(scaled / 100.0).cast(pa.decimal128(13, 2), safe=False)
         cols["datpre"] = pa.array([day] * table.num_rows, pa.date32())
         out = pa.table(cols).cast(table.schema)
         storage.put_bytes(layout.raw_key("cotahist", day), serialize(out))
@@ -135,7 +132,7 @@ def run_pandas(lake: Path) -> dict[str, float]:
     f = u.fatcot.astype("float64")
     df = pd.DataFrame(
         {
-            "dt": u.datpre,
+            "dt": pd.to_datetime(u.datpre),
             "ticker": u.codneg,
             "open": u.preabe.astype("float64") / f,
             "high": u.premax.astype("float64") / f,
@@ -401,9 +398,13 @@ def main() -> None:
         variants = args.variants.split(",")
         if label == "5 years" and not args.spark_5y:
             variants = [v for v in variants if v != "spark"]
-        results = {v: measure(v, lake) for v in variants}
+        results = {}
+        for v in variants:
+            results[v] = measure(v, lake)
+            print(f"  {v}: {results[v]}", flush=True)
         if label == "1 year" and not args.no_job:
             results["job"] = measure("job", lake)
+            print(f"  job: {results['job']}", flush=True)
         report(label, results)
 
 
