@@ -164,6 +164,8 @@ def _planned(tf: Terraform, *args: str, step: str) -> dict[str, Any]:
     return tf.json("show", "-json", "tfplan")
 
 
+@pytest.mark.aws
+@pytest.mark.slow
 def test_plan_apply_destroy_against_moto(tmp_path: Path, record_property: Any) -> None:
     binary = require_terraform()
     mirror = require_provider()
