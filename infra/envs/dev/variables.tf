@@ -149,9 +149,9 @@ variable "glue_number_of_workers" {
 }
 
 variable "glue_max_concurrent_runs" {
-  description = "Runs of the refine job allowed at once (several raw objects arriving together)."
+  description = "Runs of the refine job allowed at once; more are queued by Glue. 1 keeps the monthly partition free of races."
   type        = number
-  default     = 3
+  default     = 1
 }
 
 variable "glue_timeout_minutes" {

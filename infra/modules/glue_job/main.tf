@@ -81,6 +81,11 @@ resource "aws_glue_job" "this" {
 
   default_arguments = local.default_arguments
 
+  # Runs over the limit wait in Glue's queue instead of failing with
+  # ConcurrentRunsExceededException: no event is lost, and with one run at a time two sessions of
+  # the same month never race to rewrite that month's partition.
+  job_run_queuing_enabled = var.job_run_queuing_enabled
+
   execution_property {
     max_concurrent_runs = var.max_concurrent_runs
   }

@@ -85,9 +85,15 @@ variable "number_of_workers" {
 }
 
 variable "max_concurrent_runs" {
-  description = "How many runs of the job may execute at once (one per raw object/day that arrives together)."
+  description = "How many runs of the job may execute at once. 1 (with queuing) serialises the refines, so two sessions of one month never race on the monthly partition."
   type        = number
-  default     = 3
+  default     = 1
+}
+
+variable "job_run_queuing_enabled" {
+  description = "Queue runs over max_concurrent_runs instead of rejecting them (ConcurrentRunsExceededException)."
+  type        = bool
+  default     = true
 }
 
 variable "timeout_minutes" {
