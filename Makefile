@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LAKE   ?= lake
 PYTEST_ARGS ?=
 
-.PHONY: run test package lint typecheck clean tools
+.PHONY: run test package lint typecheck clean tools bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: $(VENV)/.dev-installed tools
 
 package: $(VENV)/.dev-installed
 	$(BIN)/python scripts/package.py
+
+# Benchmarks print figures (ratios against a baseline run in the same script); never timed tests.
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/bench_cotahist_parse.py
+	$(BIN)/python benchmarks/bench_refine.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests benchmarks scripts
