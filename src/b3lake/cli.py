@@ -9,6 +9,8 @@ import datetime as dt
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -79,6 +81,31 @@ def _pipeline() -> Any:
     return Pipeline(settings())
 
 
+@contextmanager
+def _progress(pipeline: Any = None) -> Iterator[Any]:
+    """A progress bar over the raw objects landed (locally each one also runs its refine)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(source: str, done: int, total: int) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(f"{source}: landing sessions", total=total)
+            bar.update(tasks[source], completed=done, total=total)
+
+        if pipeline is not None:
+            pipeline.progress = update
+        yield update
+
+
 def _print_table(table: pa.Table, title: str | None = None, limit: int = 50) -> None:
     out = Table(title=title, show_lines=False)
     for name in table.column_names:
@@ -141,13 +168,15 @@ def run(
         if not file:
             raise ConfigError("no input given and no bundled sample found", source=str(REPO_SAMPLE))
     s = settings()
-    summary = run_pipeline(
-        s,
-        cotahist_files=file,
-        ibov_files=ibov_file,
-        yfinance_files=yfinance_file,
-        example_ticker=ticker,
-    )
+    with _progress() as update:
+        summary = run_pipeline(
+            s,
+            cotahist_files=file,
+            ibov_files=ibov_file,
+            yfinance_files=yfinance_file,
+            example_ticker=ticker,
+            progress=update,
+        )
     console.rule("[bold]b3lake run")
     for e in summary.extracts:
         console.print(f"• {e.line()}")
@@ -200,9 +229,11 @@ def extract_cotahist(
 
     Example: [bold]b3lake extract cotahist --file data/sample/COTAHIST_A2021.ZIP[/bold]
     """
-    report = _pipeline().extract_cotahist(
-        files=file, year=year, month=month, day=_parse_date(date, "--date")
-    )
+    pipeline = _pipeline()
+    with _progress(pipeline):
+        report = pipeline.extract_cotahist(
+            files=file, year=year, month=month, day=_parse_date(date, "--date")
+        )
     console.print(report.line())
 
 
@@ -220,7 +251,9 @@ def extract_ibov(
 
     Example: [bold]b3lake extract ibov --file data/sample/IBOVDia_03-10-25.csv[/bold]
     """
-    report = _pipeline().extract_ibov(files=file, index=index, language=language, segment=segment)
+    pipeline = _pipeline()
+    with _progress(pipeline):
+        report = pipeline.extract_ibov(files=file, index=index, language=language, segment=segment)
     console.print(report.line())
 
 
@@ -243,12 +276,14 @@ def extract_yfinance(
     """
     s = settings()
     names = [t.strip() for t in tickers.split(",") if t.strip()] if tickers else s.tickers
-    report = _pipeline().extract_yfinance(
-        tickers=names,
-        start=_parse_date(start, "--start") or s.start,
-        end=_parse_date(end, "--end") or s.end,
-        files=file,
-    )
+    pipeline = _pipeline()
+    with _progress(pipeline):
+        report = pipeline.extract_yfinance(
+            tickers=names,
+            start=_parse_date(start, "--start") or s.start,
+            end=_parse_date(end, "--end") or s.end,
+            files=file,
+        )
     console.print(report.line())
 
 

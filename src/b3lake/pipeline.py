@@ -84,6 +84,8 @@ class Pipeline:
             self.bus = LocalEventBus(config, launcher)
             notify = self.bus.notify
         self.writer = RawWriter(self.backend.storage, notify=notify, catalog=self.backend.catalog)
+        #: Called as ``progress(source, done, total)`` after each raw object (CLI progress bar).
+        self.progress: Callable[[str, int, int], None] | None = None
 
     def job_defaults(self) -> dict[str, str]:
         """The job's default arguments, as the Terraform sets them on the Glue job."""
@@ -110,10 +112,12 @@ class Pipeline:
         merge_on: str | None = None,
     ) -> ExtractReport:
         with _timed(report.seconds, "land"):
-            for day in sorted(by_day):
+            for done, day in enumerate(sorted(by_day), start=1):
                 report.writes.append(
                     self.writer.write(source, day, by_day[day], name(day), merge_on=merge_on)
                 )
+                if self.progress is not None:
+                    self.progress(source, done, len(by_day))
         self._check_runs()
         return report
 
@@ -323,10 +327,12 @@ def run_pipeline(
     ibov_files: list[Path] | None = None,
     yfinance_files: list[Path] | None = None,
     example_ticker: str = "PETR4",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> RunSummary:
     """Extract every given input (each raw object fires the trigger, which runs the refine),
     then read back counts and the example queries."""
     pipeline = Pipeline(settings)
+    pipeline.progress = progress
     seconds: dict[str, float] = {}
     extracts = []
     before = {r.id for r in pipeline.runs()}
