@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,12 +32,27 @@ def sample_ibov() -> Path:
     return SAMPLE / "IBOVDia_03-10-25.csv"
 
 
+@pytest.fixture(autouse=True)
+def offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, no host AWS config, no B3LAKE_* variable from the developer's shell."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    for key in [k for k in os.environ if k.startswith("B3LAKE_")]:
+        monkeypatch.delenv(key)
+
+
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No B3LAKE_* variable from the developer's shell leaks into a test."""
-    for key in list(os.environ):
-        if key.startswith("B3LAKE_"):
-            monkeypatch.delenv(key)
+def clean_env(offline_aws: None) -> None:
+    """Explicit name for tests about settings: the environment is already clean."""
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +68,23 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]
         ibov_files=[SAMPLE / "IBOVDia_03-10-25.csv"],
     )
     return lake, summary
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto's server on 127.0.0.1 and a free port; stopped after the module."""
+    port = _free_port()
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -14,67 +14,18 @@ import pytest
 
 from b3lake.catalog import Column
 from b3lake.catalog.local import LocalCatalog
+from b3lake.jobs.refine.schemas import REFINED_IBOV_PORTFOLIO, REFINED_MONTHLY, REFINED_QUOTES
 from b3lake.settings import Settings
 from b3lake.storage.local import LocalStorage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 
-# docs/architecture.md, "Refined schemas" (file columns; partitions live in the key).
-QUOTES = pa.schema(
-    [
-        ("source", pa.string()),
-        ("isin", pa.string()),
-        ("name", pa.string()),
-        ("open", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-        ("close", pa.float64()),
-        ("avg_price", pa.float64()),
-        ("volume", pa.int64()),
-        ("traded_value", pa.float64()),
-        ("trades", pa.int64()),
-        ("ma_5", pa.float64()),
-        ("ma_7", pa.float64()),
-        ("ma_21", pa.float64()),
-        ("close_lag_1", pa.float64()),
-        ("close_lag_2", pa.float64()),
-        ("close_lag_3", pa.float64()),
-        ("close_delta", pa.float64()),
-        ("pct_change", pa.float64()),
-        ("days_since_prev_session", pa.int32()),
-        ("run_date", pa.date32()),
-        ("days_since_trade", pa.int32()),
-    ]
-)
-MONTHLY = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("source", pa.string()),
-        ("sessions", pa.int32()),
-        ("total_volume", pa.int64()),
-        ("total_traded_value", pa.float64()),
-        ("avg_close", pa.float64()),
-        ("first_close", pa.float64()),
-        ("last_close", pa.float64()),
-        ("monthly_return", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-    ]
-)
-PORTFOLIO = pa.schema(
-    [
-        ("index", pa.string()),
-        ("ticker", pa.string()),
-        ("asset", pa.string()),
-        ("sector", pa.string()),
-        ("share_type", pa.string()),
-        ("weight", pa.float64()),
-        ("theoretical_quantity", pa.int64()),
-        ("sector_weight", pa.float64()),
-        ("share_type_weight", pa.float64()),
-    ]
-)
+# The job's own schemas (file columns; partitions live in the key): the synthetic lake cannot drift.
+QUOTES = REFINED_QUOTES
+MONTHLY = REFINED_MONTHLY
+PORTFOLIO = REFINED_IBOV_PORTFOLIO
+# A subset of the job's quarantine columns is enough for the report.
 QUARANTINE_QUOTES = pa.schema(
     [
         ("ticker", pa.string()),

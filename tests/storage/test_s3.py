@@ -3,7 +3,6 @@ loopback for the pyarrow filesystem (pyarrow's C++ S3 client cannot be patched i
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,6 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 from b3lake.errors import ConfigError, StorageError
 from b3lake.storage import Storage
@@ -22,21 +20,6 @@ from b3lake.storage.s3 import S3Storage
 pytestmark = pytest.mark.aws
 
 BUCKET = "b3lake-test"
-
-
-@pytest.fixture(autouse=True)
-def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }.items():
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "B3LAKE_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
 
 
 @pytest.fixture
@@ -163,24 +146,8 @@ def test_endpoint_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- pyarrow over HTTP against moto's server ------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-def test_arrow_filesystem_reads_and_writes_the_same_keys(moto_endpoint: str) -> None:
+def test_arrow_filesystem_reads_and_writes_the_same_keys(moto_server: str) -> None:
+    moto_endpoint = moto_server
     boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket=BUCKET)
     storage = S3Storage(f"s3://{BUCKET}/lake", endpoint_url=moto_endpoint)
     fs, base = storage.arrow_filesystem()
