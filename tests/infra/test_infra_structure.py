@@ -268,7 +268,11 @@ def test_glue_job_shape() -> None:
         for k, v in entry.items()
     }
     assert variables["glue_version"]["default"] == "5.0"
-    assert variables["max_concurrent_runs"]["default"] == 3
+    # One run at a time, the rest queued by Glue: no event lost to ConcurrentRunsExceeded and no
+    # two sessions of a month racing to rewrite its monthly partition.
+    assert variables["max_concurrent_runs"]["default"] == 1
+    assert variables["job_run_queuing_enabled"]["default"] is True
+    assert job["job_run_queuing_enabled"] == "${var.job_run_queuing_enabled}"
     modules = variables["extra_python_modules"]["default"]
     assert {re.split(r"[~=<>!]", m)[0] for m in modules} == {
         "pydantic",

@@ -33,6 +33,8 @@ LAB_ROLE = "LabRole"
 MOTO_DRIFT_ALLOWED = {
     # moto's GetFunction does not return DeadLetterConfig.
     "aws_lambda_function": {"dead_letter_config"},
+    # moto's GetJob does not return JobRunQueuingEnabled (it stores and enforces MaxConcurrentRuns).
+    "aws_glue_job": {"job_run_queuing_enabled"},
 }
 
 
@@ -346,7 +348,7 @@ def _check_deployment(
     assert job["GlueVersion"] == "5.0"
     assert job["Command"]["Name"] == "glueetl"
     assert job["Command"]["ScriptLocation"] == f"s3://{scripts}/{manifest['glue_script']}"
-    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == 3
+    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == 1  # more runs wait in the queue
     assert (job["WorkerType"], job["NumberOfWorkers"]) == ("G.1X", 2)
     args = job["DefaultArguments"]
     assert args["--lake"] == f"s3://{lake}/"
