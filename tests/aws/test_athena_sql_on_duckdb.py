@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 import duckdb
-import pytest
 
 from b3lake.query.duckdb import transpile
 
@@ -51,13 +50,13 @@ def test_date_format_mysql_style_pattern() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sqlglot passes Trino's format_datetime (Joda pattern) through unchanged and DuckDB "
-    "has no such function; use date_format in shared SQL (or teach transpile to map it)",
-)
 def test_format_datetime_joda_pattern() -> None:
+    # sqlglot passes format_datetime through; transpile maps its Joda pattern to strftime.
     assert _one("SELECT format_datetime(TIMESTAMP '2021-01-04 10:00:00', 'yyyy-MM')") == "2021-01"
+    assert (
+        _one("SELECT format_datetime(TIMESTAMP '2021-01-04 10:05:09', 'dd/MM/yy HH:mm:ss')")
+        == "04/01/21 10:05:09"
+    )
 
 
 def test_cast_to_varchar_and_try_cast() -> None:

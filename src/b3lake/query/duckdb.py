@@ -18,17 +18,56 @@ if TYPE_CHECKING:
 _DUCK_TYPES = {"string": "VARCHAR", "date": "DATE", "int": "INTEGER", "bigint": "BIGINT"}
 
 
+# Joda-Time pattern letters (Trino's format_datetime) as strftime directives, longest first.
+_JODA = [
+    ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
+    ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "%g"), ("EEEE", "%A"),
+    ("EEE", "%a"), ("a", "%p"),
+]  # fmt: skip
+
+
+def _joda_to_strftime(pattern: str) -> str:
+    out, i = [], 0
+    while i < len(pattern):
+        for joda, directive in _JODA:
+            if pattern.startswith(joda, i):
+                out.append(directive)
+                i += len(joda)
+                break
+        else:
+            out.append(pattern[i].replace("%", "%%"))
+            i += 1
+    return "".join(out)
+
+
 def transpile(sql: str, *, read: str = "trino") -> str:
-    """Athena (Trino) SQL as DuckDB SQL; left as is when sqlglot cannot parse it."""
+    """Athena (Trino) SQL as DuckDB SQL.
+
+    sqlglot does the dialect work; ``format_datetime`` (a Joda pattern, which sqlglot passes
+    through) becomes ``strftime``.
+    """
     import sqlglot
+    from sqlglot import exp
 
     try:
-        statements = sqlglot.transpile(sql, read=read, write="duckdb")
+        statements = sqlglot.parse(sql, read=read)
     except sqlglot.errors.ParseError as exc:
         raise QueryError(f"cannot parse SQL: {exc}", source=sql.strip()[:80]) from exc
-    if len(statements) != 1:
+    if len(statements) != 1 or statements[0] is None:
         raise QueryError("one statement at a time", source=sql.strip()[:80])
-    return statements[0]
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if (
+            isinstance(node, exp.Anonymous)
+            and str(node.this).lower() == "format_datetime"
+            and len(node.expressions) == 2
+            and isinstance(node.expressions[1], exp.Literal)
+        ):
+            value, pattern = node.expressions
+            return exp.func("strftime", value, exp.Literal.string(_joda_to_strftime(pattern.this)))
+        return node
+
+    return statements[0].transform(rewrite).sql(dialect="duckdb")
 
 
 def _duck_type(hive: str) -> str:
