@@ -1,8 +1,8 @@
 """Parquet in and out of the lake through the Storage port only (local dir or S3 alike).
 
 Reads go through ``storage.arrow_filesystem()``; writes are one ``part-0.parquet`` per partition,
-serialised in memory and stored with ``storage.put_bytes`` (atomic per object) from a thread
-pool. Writing a run's partitions in one pass like this avoids an engine's partitioned writer,
+serialised in memory and stored with ``storage.put_bytes`` (atomic per object); large writes are
+spread over processes (see :func:`write_partitions`). Writing a run's partitions in one pass like this avoids an engine's partitioned writer,
 whose per-partition cost dominates the dt x ticker layout (see ENGINE-NOTES.md).
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -117,12 +118,20 @@ def split_partitions(
 ) -> list[tuple[dict[str, str], pa.Table]]:
     """Slices of ``table`` per distinct partition value (partition columns dropped), sorted by
     the keys and then ``sort_by`` so each file's row order is deterministic."""
+    _, data, bounds, values = _split(table, keys, sort_by=sort_by)
+    return [(v, data.slice(a, b - a)) for v, (a, b) in zip(values, bounds, strict=True)]
+
+
+def _split(
+    table: pa.Table, keys: tuple[str, ...] | list[str], *, sort_by: list[str] | None = None
+) -> tuple[pa.Table, pa.Table, list[tuple[int, int]], list[dict[str, str]]]:
+    """``(sorted table, its data columns, [(start, end)] per partition, partition values)``."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if table.num_rows == 0:
-        return []
+        return table, table, [], []
     order = [(k, "ascending") for k in keys] + [(c, "ascending") for c in (sort_by or [])]
     table = table.take(pc.sort_indices(table, sort_keys=order))
     # Boundaries where any key changes.
@@ -137,11 +146,17 @@ def split_partitions(
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], table.num_rows)
     data = table.drop_columns(list(keys)).combine_chunks()
-    key_values = [table.column(k).take(pa.array(starts)).to_pylist() for k in keys]
-    return [
-        ({k: _text(col[i]) for k, col in zip(keys, key_values, strict=True)}, data.slice(a, b - a))
-        for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))
-    ]
+    texts = []
+    for k in keys:
+        col = table.column(k).take(pa.array(starts))
+        if pa.types.is_date(col.type):
+            # ISO dates, as _text gives them (date32 -> string is YYYY-MM-DD).
+            texts.append([_text(v) for v in pc.cast(col, pa.string()).to_pylist()])
+        else:
+            texts.append([_text(v) for v in col.to_pylist()])
+    values = [dict(zip(keys, row, strict=True)) for row in zip(*texts, strict=True)]
+    bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return table, data, bounds, values
 
 
 def write_partitions(
@@ -152,20 +167,146 @@ def write_partitions(
     *,
     sort_by: list[str] | None = None,
     threads: int = 16,
+    processes: int | None = None,
 ) -> list[WrittenPartition]:
-    """Write ``prefix/<k=v>/…/part-0.parquet`` for each partition of ``table``; returns them."""
-    pieces = split_partitions(table, keys, sort_by=sort_by)
+    """Write ``prefix/<k=v>/…/part-0.parquet`` for each partition of ``table``; returns them.
 
-    def put(item: tuple[dict[str, str], pa.Table]) -> WrittenPartition:
-        values, part = item
-        key = prefix + partition_path(keys, values.values()) + PART_FILE
-        storage.put_bytes(key, serialize(part))
-        return WrittenPartition(values=values, key=key, rows=part.num_rows)
+    Serialising a one-row file is ~0.5 ms of mostly GIL-holding Python/pyarrow work, so threads
+    do not speed it up (16 threads serialising and storing were slower than one). Hence:
 
-    if not pieces:
+    * a large write (``PROCESS_MIN_FILES`` or more partitions, more than one CPU) is split into
+      contiguous chunks of the sorted table, serialised in a pool of spawned processes (one per
+      CPU); on a local lake the workers also commit the files (``LocalStorage.put_bytes``:
+      temp file + rename), elsewhere they hand the bytes back for ``storage.put_bytes``;
+    * otherwise files are serialised in this thread and stored from a few threads
+      (``LOCAL_PUT_THREADS`` on a local lake, ``threads`` on a remote one).
+
+    The bytes of every file are the same whichever path wrote them (:func:`serialize`).
+    """
+    _, data, bounds, values = _split(table, keys, sort_by=sort_by)
+    if not bounds:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(pieces)))) as pool:
-        return list(pool.map(put, pieces))
+    paths = [prefix + partition_path(keys, v.values()) + PART_FILE for v in values]
+    written = [
+        WrittenPartition(values=v, key=k, rows=b - a)
+        for v, k, (a, b) in zip(values, paths, bounds, strict=True)
+    ]
+    local = _local_root(storage)
+    workers = _process_count(len(bounds), processes)
+    if workers > 1:
+        _write_in_processes(storage, local, data, paths, bounds, workers, threads)
+    else:
+        put_threads = min(threads, LOCAL_PUT_THREADS) if local is not None else threads
+        _serialize_and_put(storage.put_bytes, data, paths, bounds, put_threads)
+    return written
+
+
+def _serialize_and_put(
+    put: Callable[[str, bytes], None],
+    data: pa.Table,
+    paths: list[str],
+    bounds: list[tuple[int, int]],
+    threads: int,
+) -> None:
+    """Serialise in this thread (GIL-bound); ``put`` from ``threads`` threads (a local put is
+    mostly syscalls, an S3 put a network wait: both release the GIL). At most a few files a
+    thread wait in memory."""
+    if threads <= 1 or len(bounds) == 1:
+        for key, (a, b) in zip(paths, bounds, strict=True):
+            put(key, serialize(data.slice(a, b - a)))
+        return
+    pending: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(max_workers=min(threads, len(bounds))) as pool:
+        for key, (a, b) in zip(paths, bounds, strict=True):
+            pending.append(pool.submit(put, key, serialize(data.slice(a, b - a))))
+            if len(pending) > 4 * threads:
+                pending.popleft().result()
+        for future in pending:
+            future.result()
+
+
+# A spawned worker costs ~0.5 s to start (it imports pyarrow); below this many files one
+# process is faster.
+PROCESS_MIN_FILES = 4000
+# Threads committing local files (temp file + rename; replacing an existing file is the slow part).
+LOCAL_PUT_THREADS = 4
+_CHUNKS_PER_PROCESS = 4
+
+
+def _process_count(files: int, processes: int | None) -> int:
+    import os
+
+    if processes is not None:
+        return max(1, processes) if files > 1 else 1
+    if files < PROCESS_MIN_FILES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _local_root(storage: Storage) -> str | None:
+    """The directory of a plain local lake (workers can commit files there themselves)."""
+    from b3lake.storage.local import LocalStorage
+
+    return storage.root if type(storage) is LocalStorage else None
+
+
+def _write_in_processes(
+    storage: Storage,
+    local: str | None,
+    data: pa.Table,
+    paths: list[str],
+    bounds: list[tuple[int, int]],
+    workers: int,
+    threads: int,
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = len(bounds)
+    step = max(1, -(-n // (workers * _CHUNKS_PER_PROCESS)))
+    jobs = []
+    for i in range(0, n, step):
+        part = bounds[i : i + step]
+        first, last = part[0][0], part[-1][1]
+        # A compact copy: pickling a slice would ship the whole table's buffers.
+        chunk = data.take(_range(first, last))
+        jobs.append((local, chunk, paths[i : i + step], [(a - first, b - first) for a, b in part]))
+    # spawn, not fork: the parent holds DuckDB and pyarrow threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as procs:
+        if local is not None:
+            list(procs.map(_write_chunk, *zip(*jobs, strict=True)))
+            return
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            puts = []
+            for chunk_paths, blobs in zip(
+                (j[2] for j in jobs), procs.map(_write_chunk, *zip(*jobs, strict=True)), strict=True
+            ):
+                puts += [
+                    pool.submit(storage.put_bytes, key, blob)
+                    for key, blob in zip(chunk_paths, blobs, strict=True)
+                ]
+            for f in puts:
+                f.result()
+
+
+def _range(first: int, last: int) -> pa.Array:
+    import numpy as np
+    import pyarrow as pa
+
+    return pa.array(np.arange(first, last, dtype=np.int64))
+
+
+def _write_chunk(
+    local: str | None, chunk: pa.Table, paths: list[str], bounds: list[tuple[int, int]]
+) -> list[bytes]:
+    """In a worker: serialise each partition of ``chunk``; commit it when the lake is local."""
+    if local is None:
+        return [serialize(chunk.slice(a, b - a)) for a, b in bounds]
+    from b3lake.storage.local import LocalStorage
+
+    _serialize_and_put(LocalStorage(local).put_bytes, chunk, paths, bounds, LOCAL_PUT_THREADS)
+    return []
 
 
 def stale_keys(storage: Storage, prefixes: Iterable[str], written: Iterable[str]) -> list[str]:
