@@ -168,7 +168,9 @@ def _planned(tf: Terraform, *args: str, step: str) -> dict[str, Any]:
 
 @pytest.mark.aws
 @pytest.mark.slow
-def test_plan_apply_destroy_against_moto(tmp_path: Path, record_property: Any) -> None:
+def test_plan_apply_destroy_against_moto(
+    tmp_path: Path, record_property: Any, monkeypatch: pytest.MonkeyPatch, sample_cotahist: Path
+) -> None:
     binary = require_terraform()
     mirror = require_provider()
     infra = copy_infra(tmp_path / "infra")
@@ -253,6 +255,9 @@ def test_plan_apply_destroy_against_moto(tmp_path: Path, record_property: Any) -
             }
             unexpected = {addr: attrs for addr, attrs in unexpected.items() if attrs}
             assert not unexpected, f"plan after apply is not empty: {unexpected}"
+
+            # The pipeline runs on what Terraform created.
+            _run_pipeline_on_deployment(moto, outputs, monkeypatch, sample_cotahist)
         finally:
             # moto has no DeleteNamedQuery (the provider would retry for many minutes): forget the named queries;
             # moto's DeleteWorkGroup with force_destroy removes them with the workgroup anyway.
@@ -399,6 +404,73 @@ def _check_deployment(
     assert len(queries) == 4
 
 
+def _run_pipeline_on_deployment(
+    moto: MotoServer, outputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch, sample: Path
+) -> None:
+    """Raw objects into the Terraform-made lake bucket, their S3 events to the trigger handler
+    configured with the trigger Lambda's own environment (read back from moto), the runs it
+    starts on the Terraform-made Glue job, then the refine with those runs' arguments over the
+    job's default arguments, registering partitions in the Terraform-made catalog tables."""
+    from b3lake.catalog.glue import GlueCatalog
+    from b3lake.events.s3_event import object_created_event
+    from b3lake.jobs.refine.job import main
+    from b3lake.lake.layout import lake_location
+    from b3lake.lake.raw_writer import RawWriter
+    from b3lake.lambdas.trigger import handler
+    from b3lake.launchers.glue import GlueLauncher
+    from b3lake.launchers.local import glue_argv
+    from b3lake.sources.cotahist import parse_cotahist, split_by_session
+    from b3lake.storage.s3 import S3Storage
+
+    lam, glue = moto.client("lambda"), moto.client("glue")
+    env = lam.get_function(FunctionName=outputs["trigger_function_name"])["Configuration"][
+        "Environment"
+    ]["Variables"]
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("B3LAKE_AWS_ENDPOINT_URL", moto.url)
+    lake = env["B3LAKE_LAKE"]
+    assert lake == outputs["lake_uri"]
+    storage = S3Storage(lake, endpoint_url=moto.url)
+    catalog = GlueCatalog(env["B3LAKE_CATALOG_DATABASE"], lake=lake, endpoint_url=moto.url)
+    bucket, prefix = lake_location(lake)
+
+    sessions = split_by_session(parse_cotahist(sample))
+    days = sorted(sessions)[:2]
+    started: list[dict[str, Any]] = []
+
+    def notify(key: str, size: int) -> None:
+        started.extend(handler(object_created_event(bucket, prefix + key, size), None)["started"])
+
+    writer = RawWriter(storage, notify=notify, catalog=catalog)
+    for day in days:
+        writer.write("cotahist", day, sessions[day])
+    assert [s["dt"] for s in started] == [d.isoformat() for d in days]
+
+    job_name = outputs["glue_job_name"]
+    defaults = glue.get_job(JobName=job_name)["Job"]["DefaultArguments"]
+    runs = sorted(GlueLauncher(endpoint_url=moto.url).list_runs(job_name), key=lambda r: r.id)
+    assert sorted(r.arguments["--dt"] for r in runs) == [d.isoformat() for d in days]
+    for run in sorted(runs, key=lambda r: r.arguments["--dt"]):
+        # Glue merges the run's arguments over the job's defaults; a 2-ticker universe keeps
+        # the HTTP writes few.
+        arguments = {**defaults, **run.arguments, "--tickers": "PETR4,VALE3"}
+        main(glue_argv(job_name, run.id, arguments), storage=storage, catalog=catalog)
+
+    parts = glue.get_partitions(DatabaseName="default", TableName="refined_quotes")["Partitions"]
+    assert sorted(tuple(p["Values"]) for p in parts) == [
+        (d.isoformat(), t) for d in days for t in ("PETR4", "VALE3")
+    ]
+    assert all(
+        p["StorageDescriptor"]["Location"].startswith(f"{lake.rstrip('/')}/refined/quotes/")
+        for p in parts
+    )
+    assert storage.list_keys(f"refined/quotes/dt={days[0].isoformat()}/") == [
+        f"refined/quotes/dt={days[0].isoformat()}/ticker={t}/part-0.parquet"
+        for t in ("PETR4", "VALE3")
+    ]
+
+
 def _check_destroyed(moto: MotoServer, outputs: dict[str, Any]) -> None:
     s3, glue, lam = moto.client("s3"), moto.client("glue"), moto.client("lambda")
     left = {b["Name"] for b in s3.list_buckets()["Buckets"]}
@@ -410,6 +482,10 @@ def _check_destroyed(moto: MotoServer, outputs: dict[str, Any]) -> None:
     assert lam.list_functions()["Functions"] == []
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_job(JobName=outputs["glue_job_name"])
-    assert glue.get_tables(DatabaseName="default")["TableList"] == []
+    # The stack's tables are gone; what is left is what the pipeline registered itself (raw and
+    # quarantine tables, named in docs/deploy.md's teardown).
+    left_tables = {t["Name"] for t in glue.get_tables(DatabaseName="default")["TableList"]}
+    assert not left_tables & {"refined_quotes", "refined_monthly", "refined_ibov_portfolio"}
+    assert all(t.startswith(("raw_", "quarantine_")) for t in left_tables), left_tables
     # The pre-existing database survives: the stack referenced it, it did not own it.
     assert glue.get_database(Name="default")["Database"]["Name"] == "default"
