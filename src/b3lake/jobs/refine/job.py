@@ -230,6 +230,20 @@ def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
     return table.cast(schema)
 
 
+def _between(table: pa.Table, first: dt.date, last: dt.date) -> pa.Table:
+    """Rows of ``table`` with ``first <= dt <= last``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    day = table.column("dt")
+    return table.filter(
+        pc.and_(
+            pc.greater_equal(day, pa.scalar(first, pa.date32())),
+            pc.less_equal(day, pa.scalar(last, pa.date32())),
+        )
+    )
+
+
 def _count_by_rule(table: pa.Table) -> dict[str | None, int]:
     return {row["rule"]: int(row["n"]) for row in table.to_pylist()}
 
@@ -317,7 +331,6 @@ def run(
     catalog: Catalog,
 ) -> RefineReport:
     """One refine run over ``storage`` on ``engine`` (``main`` and the Glue script call it)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     report = RefineReport(
@@ -339,6 +352,11 @@ def run(
             frames = {}
             for source in QUOTE_SOURCES:
                 keys = [k for d in plan.read_sessions for k in raw[source].get(d, [])]
+                if not keys and source != "cotahist":
+                    # No rows to add: leave the source out of the plan (one union fewer).
+                    frames[source] = None
+                    report.raw_rows_read[source] = 0
+                    continue
                 frames[source] = engine.read_parquet(storage, keys, schemas.RAW_INPUTS[source])
                 report.raw_rows_read[source] = int(frames[source].count())
         with _stage(report, "transform"):
@@ -356,21 +374,14 @@ def run(
             clean = flagged.filter(F.col("rule").isNull()).drop("rule", "reason")
             quotes = transform.refine_quotes(clean, options.run_date)
             month_start = dt.date.fromisoformat(plan.months[0] + "-01")
-            window = transform.between(quotes, min(month_start, first), plan.read_sessions[-1])
-            quotes_arrow = engine.to_arrow(window)
+            # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
+            quotes_arrow = engine.to_arrow(quotes)
             monthly_arrow = engine.to_arrow(
                 transform.refine_monthly(
-                    transform.between(
-                        engine.from_arrow(quotes_arrow), month_start, plan.read_sessions[-1]
-                    )
+                    engine.from_arrow(_between(quotes_arrow, month_start, plan.read_sessions[-1]))
                 )
             )
-            day_col = quotes_arrow.column("dt")
-            in_targets = pc.and_(
-                pc.greater_equal(day_col, pa.scalar(first, pa.date32())),
-                pc.less_equal(day_col, pa.scalar(last, pa.date32())),
-            )
-            quotes_out = quotes_arrow.filter(in_targets)
+            quotes_out = _between(quotes_arrow, first, last)
         quarantined = {k: v for k, v in counts.items() if k is not None}
         report.universe_rows = sum(counts.values())
         report.refined_input_rows = counts.get(None, 0)

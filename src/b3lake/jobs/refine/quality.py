@@ -90,24 +90,20 @@ def flag_rows(
         rule = F.when(failed, F.lit(name)) if rule is None else rule.when(failed, F.lit(name))
     first_failed = rule.otherwise(F.lit(None).cast("string"))  # type: ignore[union-attr]
     w = Window.partitionBy(*key, "_ok").orderBy(*[F.col(o).asc_nulls_last() for o in order])
-    flagged = df.select("*", first_failed.alias("rule")).select(
-        "*", F.col("rule").isNull().alias("_ok")
-    )
-    final = F.when(F.col("_ok") & (F.row_number().over(w) > 1), F.lit("duplicate_key")).otherwise(
-        F.col("rule")
-    )
-    columns = [F.col(n) for n in df.columns]
-    flagged = flagged.select(*columns, final.alias("rule"))
-    reason = None
+    flagged = df.select("*", first_failed.alias("rule"), first_failed.isNull().alias("_ok"))
+    duplicate = F.col("_ok") & (F.row_number().over(w) > 1)
+    final = F.when(duplicate, F.lit("duplicate_key")).otherwise(F.col("rule"))
+    # The reason of the final rule, in the same step (the plan grows with every step).
+    reason = F.when(duplicate, F.lit(reasons["duplicate_key"]))
     for name, text in reasons.items():
-        cond = F.col("rule") == F.lit(name)
-        reason = F.when(cond, F.lit(text)) if reason is None else reason.when(cond, F.lit(text))
-    flagged = flagged.select(
+        if name != "duplicate_key":
+            reason = reason.when(F.col("rule") == F.lit(name), F.lit(text))
+    columns = [F.col(n) for n in df.columns]
+    return flagged.select(
         *columns,
-        F.col("rule"),
-        reason.otherwise(F.lit(None).cast("string")).alias("reason"),  # type: ignore[union-attr]
+        final.alias("rule"),
+        reason.otherwise(F.lit(None).cast("string")).alias("reason"),
     )
-    return flagged
 
 
 def flag_quotes(normalized: DataFrame) -> DataFrame:

@@ -174,17 +174,28 @@ def normalize_portfolio(raw: DataFrame) -> DataFrame:
 
 def group_sessions(clean: DataFrame) -> DataFrame:
     """One row per ticker, session and source (see the module docstring for the rules)."""
+    return _group_sessions(clean, session_number=False)
+
+
+def _group_sessions(clean: DataFrame, *, session_number: bool) -> DataFrame:
+    """:func:`group_sessions`, with ``_s`` (the market session number: the dense rank of ``dt``)
+    when ``session_number``. The rank is taken before grouping, in the same step as the row
+    ranking: grouping keeps the set of sessions, so it is the same number, one plan step fewer."""
     api = sql_api(clean)
     F, Window = api.F, api.Window  # noqa: N806
     c = F.col
     w = Window.partitionBy("dt", "ticker", "source").orderBy(
         c("volume").desc(), c("record_key").asc(), c("line_number").asc()
     )
-    ranked = clean.withColumn("_main", F.row_number().over(w) == 1)
+    extra = [F.dense_rank().over(Window.orderBy("dt")).cast("int").alias("_s")]
+    ranked = clean.select(
+        "*", (F.row_number().over(w) == 1).alias("_main"), *(extra if session_number else [])
+    )
 
     def main(col: str) -> Any:
         return F.max(F.when(c("_main"), c(col))).alias(col)
 
+    session = [F.max("_s").cast("int").alias("_s")] if session_number else []
     return ranked.groupBy("dt", "ticker", "source").agg(
         main("isin"),
         main("name"),
@@ -197,6 +208,7 @@ def group_sessions(clean: DataFrame) -> DataFrame:
         F.sum(c("traded_value").cast("decimal(38,2)")).cast("double").alias("traded_value"),
         F.sum("trades").cast("bigint").alias("trades"),
         F.count(F.lit(1)).cast("bigint").alias(INPUT_ROWS),
+        *session,
     )
 
 
@@ -207,9 +219,8 @@ def refine_quotes(
     api = sql_api(clean)
     F, Window = api.F, api.Window  # noqa: N806
     c = F.col
-    grouped = group_sessions(clean)
-    # Market session number: gaps between a ticker's rows are measured in sessions, not rows.
-    grouped = grouped.withColumn("_s", F.dense_rank().over(Window.orderBy("dt")).cast("int"))
+    # Market session number ``_s``: gaps between a ticker's rows are measured in sessions, not rows.
+    grouped = _group_sessions(clean, session_number=True)
     w = Window.partitionBy("ticker", "source").orderBy("dt")
     longest = max(MOVING_AVERAGES)
     gaps = sorted({*LAGS, *(n - 1 for n in MOVING_AVERAGES)})
@@ -225,45 +236,29 @@ def refine_quotes(
     def within(k: int) -> Any:
         return (c("_s") - c(f"_s{k}")) <= lookback
 
-    lags = {k: F.when(within(k), c(f"_c{k}")) for k in LAGS}
+    lags = {k: F.when(within(k), c(f"_c{k}")).cast("double") for k in LAGS}
     averages = {
         n: F.when(
             within(n - 1),
             functools.reduce(operator.add, [c("close")] + [c(f"_c{k}") for k in range(1, n)])
             / F.lit(float(n)),
-        )
+        ).cast("double")
         for n in MOVING_AVERAGES
     }
     run_day = _date(F, run_date)
-    out = lagged.select(
-        c("dt"),
-        c("ticker"),
-        c("source"),
-        c("isin"),
-        c("name"),
-        c("open"),
-        c("high"),
-        c("low"),
-        c("close"),
-        c("avg_price"),
-        c("volume"),
-        c("traded_value"),
-        c("trades"),
-        *[averages[n].cast("double").alias(f"ma_{n}") for n in MOVING_AVERAGES],
-        *[lags[k].cast("double").alias(f"close_lag_{k}") for k in LAGS],
-        F.when(within(1), F.datediff(c("dt"), c("_d1")))
-        .cast("int")
-        .alias("days_since_prev_session"),
-        c(INPUT_ROWS),
+    # One step: close_delta and pct_change use the close_lag_1 expression itself.
+    derived = {
+        **{f"ma_{n}": averages[n] for n in MOVING_AVERAGES},
+        **{f"close_lag_{k}": lags[k] for k in LAGS},
+        "close_delta": (c("close") - lags[1]).cast("double"),
+        "pct_change": ((c("close") - lags[1]) / lags[1]).cast("double"),
+        "days_since_prev_session": F.when(within(1), F.datediff(c("dt"), c("_d1"))).cast("int"),
+        "run_date": run_day,
+        "days_since_trade": F.datediff(run_day, c("dt")).cast("int"),
+    }
+    return lagged.select(
+        *[derived[n].alias(n) if n in derived else c(n) for n in QUOTE_COLUMNS], c(INPUT_ROWS)
     )
-    return out.select(
-        *[c(name) for name in out.columns if name != INPUT_ROWS],
-        (c("close") - c("close_lag_1")).cast("double").alias("close_delta"),
-        ((c("close") - c("close_lag_1")) / c("close_lag_1")).cast("double").alias("pct_change"),
-        run_day.alias("run_date"),
-        F.datediff(run_day, c("dt")).cast("int").alias("days_since_trade"),
-        c(INPUT_ROWS),
-    ).select(*QUOTE_COLUMNS, INPUT_ROWS)
 
 
 QUOTE_COLUMNS = (
@@ -299,11 +294,15 @@ def refine_monthly(quotes: DataFrame) -> DataFrame:
     api = sql_api(quotes)
     F, Window = api.F, api.Window  # noqa: N806
     c = F.col
-    m = quotes.withColumn("month", F.date_format(c("dt"), "yyyy-MM"))
     wm = Window.partitionBy("ticker", "source", "month")
-    m = m.withColumn("_first", F.row_number().over(wm.orderBy(c("dt").asc())) == 1)
-    m = m.withColumn("_last", F.row_number().over(wm.orderBy(c("dt").desc())) == 1)
-    agg = m.groupBy("month", "ticker", "source").agg(
+    m = quotes.select("*", F.date_format(c("dt"), "yyyy-MM").alias("month")).select(
+        "*",
+        (F.row_number().over(wm.orderBy(c("dt").asc())) == 1).alias("_first"),
+        (F.row_number().over(wm.orderBy(c("dt").desc())) == 1).alias("_last"),
+    )
+    last_close = F.max(F.when(c("_last"), c("close"))).cast("double")
+    prev_close = F.max(F.when(c("_first"), c("close_lag_1"))).cast("double")
+    return m.groupBy("month", "ticker", "source").agg(
         F.count(F.lit(1)).cast("int").alias("sessions"),
         F.sum("volume").cast("bigint").alias("total_volume"),
         F.sum(c("traded_value").cast("decimal(38,2)")).cast("double").alias("total_traded_value"),
@@ -312,24 +311,10 @@ def refine_monthly(quotes: DataFrame) -> DataFrame:
             / F.count(F.lit(1)).cast("double")
         ).alias("avg_close"),
         F.max(F.when(c("_first"), c("close"))).cast("double").alias("first_close"),
-        F.max(F.when(c("_last"), c("close"))).cast("double").alias("last_close"),
-        F.max(F.when(c("_first"), c("close_lag_1"))).cast("double").alias("_prev_close"),
+        last_close.alias("last_close"),
+        (last_close / prev_close - F.lit(1.0)).cast("double").alias("monthly_return"),
         F.max("high").cast("double").alias("high"),
         F.min("low").cast("double").alias("low"),
-    )
-    return agg.select(
-        "month",
-        "ticker",
-        "source",
-        "sessions",
-        "total_volume",
-        "total_traded_value",
-        "avg_close",
-        "first_close",
-        "last_close",
-        (c("last_close") / c("_prev_close") - F.lit(1.0)).cast("double").alias("monthly_return"),
-        "high",
-        "low",
     )
 
 
