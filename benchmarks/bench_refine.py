@@ -369,6 +369,7 @@ def report(size: str, results: dict[str, dict[str, float]]) -> None:
             f" and writing {job['write_seconds']:.1f} s; refined/quotes/: {int(job['quote_files'])} files"
             f" in {int(job['quote_partitions'])} dt x ticker partitions ({int(job['quote_dt_partitions'])} dt)"
             f" = {job['write_seconds'] / max(job['quote_files'], 1) * 1000:.2f} ms a file"
+            f" ({job['quote_files'] / max(job['write_seconds'], 1e-9):.0f} files/s)"
         )
 
 
