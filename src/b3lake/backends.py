@@ -26,7 +26,9 @@ def storage_for(lake: str, *, endpoint_url: str | None = None, session: Any = No
 
         return S3Storage(lake, endpoint_url=endpoint_url, session=session)
     if "://" in lake:
-        raise ConfigError("lake must be a local directory or s3://bucket/prefix", field="lake", value=lake)
+        raise ConfigError(
+            "lake must be a local directory or s3://bucket/prefix", field="lake", value=lake
+        )
     from b3lake.storage.local import LocalStorage
 
     return LocalStorage(lake)
@@ -39,9 +41,7 @@ def catalog_for(
     if storage.root.startswith("s3://"):
         from b3lake.catalog.glue import GlueCatalog
 
-        return GlueCatalog(
-            database, lake=storage.root, endpoint_url=endpoint_url, session=session
-        )
+        return GlueCatalog(database, lake=storage.root, endpoint_url=endpoint_url, session=session)
     from b3lake.catalog.local import LocalCatalog
 
     return LocalCatalog(storage, database)
@@ -72,9 +72,13 @@ class Backend:
 def build_backend(settings: Settings, *, session: Any = None) -> Backend:
     endpoint = settings.aws_endpoint_url
     if settings.backend == "aws" and not settings.lake_is_s3:
-        raise ConfigError("backend aws needs lake = s3://bucket/prefix", field="lake", value=settings.lake)
+        raise ConfigError(
+            "backend aws needs lake = s3://bucket/prefix", field="lake", value=settings.lake
+        )
     storage = storage_for(settings.lake, endpoint_url=endpoint, session=session)
-    catalog = catalog_for(storage, settings.catalog_database, endpoint_url=endpoint, session=session)
+    catalog = catalog_for(
+        storage, settings.catalog_database, endpoint_url=endpoint, session=session
+    )
     launcher: Any
     if settings.backend == "aws":
         from b3lake.launchers.glue import GlueLauncher

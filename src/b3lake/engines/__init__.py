@@ -57,14 +57,14 @@ class SqlApi:
 def sql_api(df: DataFrame) -> SqlApi:
     """``functions`` and ``Window`` matching the engine that built ``df``."""
     if type(df).__module__.startswith("sqlframe"):
-        from sqlframe.duckdb import Window
-        from sqlframe.duckdb import functions as F  # noqa: N812
+        import sqlframe.duckdb
+        import sqlframe.duckdb.functions as sqlframe_functions
 
-        return SqlApi(F, Window)
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F  # noqa: N812
+        return SqlApi(sqlframe_functions, sqlframe.duckdb.Window)
+    import pyspark.sql as pyspark_sql
+    import pyspark.sql.functions as spark_functions
 
-    return SqlApi(F, Window)
+    return SqlApi(spark_functions, pyspark_sql.Window)
 
 
 def default_engine() -> Engine:

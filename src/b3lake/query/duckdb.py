@@ -64,7 +64,10 @@ def transpile(sql: str, *, read: str = "trino") -> str:
             and isinstance(node.expressions[1], exp.Literal)
         ):
             value, pattern = node.expressions
-            return exp.func("strftime", value, exp.Literal.string(_joda_to_strftime(pattern.this)))
+            return exp.Anonymous(
+                this="strftime",
+                expressions=[value, exp.Literal.string(_joda_to_strftime(pattern.this))],
+            )
         return node
 
     return statements[0].transform(rewrite).sql(dialect="duckdb")

@@ -349,7 +349,7 @@ def run(
     outputs: list[_Output] = []
     if plan.quote_sessions:
         with _stage(report, "read"):
-            frames = {}
+            frames: dict[str, Any] = {}
             for source in QUOTE_SOURCES:
                 keys = [k for d in plan.read_sessions for k in raw[source].get(d, [])]
                 if not keys and source != "cotahist":
