@@ -159,21 +159,10 @@ QUARANTINE_QUOTES = pa.schema(
         ("reason", pa.string()),
     ]
 )
+# The raw portfolio row (its date is the partition) plus the rule and the reason.
 QUARANTINE_IBOV_PORTFOLIO = pa.schema(
-    [
-        ("index", pa.string()),
-        ("ticker", pa.string()),
-        ("asset", pa.string()),
-        ("share_type", pa.string()),
-        ("sector", pa.string()),
-        ("theoretical_quantity", pa.int64()),
-        ("participation", pa.float64()),
-        ("segment", pa.int8()),
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-        ("rule", pa.string()),
-        ("reason", pa.string()),
-    ]
+    [f for f in RAW_IBOV_PORTFOLIO if f.name != "portfolio_date"]
+    + [pa.field("rule", pa.string()), pa.field("reason", pa.string())]
 )
 # Catalog name -> (prefix under quarantine/, file schema); partitioned by dt.
 QUARANTINE_TABLES: dict[str, tuple[str, pa.Schema]] = {
