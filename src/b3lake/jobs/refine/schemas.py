@@ -68,19 +68,23 @@ RAW_INPUTS: dict[str, pa.Schema] = {
 }
 
 # ------------------------------------------------------------------------------------ refined
+# One ticker's session, as both the refined and the quarantined quote rows carry it.
+_SESSION_FIELDS = [
+    ("isin", pa.string()),
+    ("name", pa.string()),
+    ("open", pa.float64()),
+    ("high", pa.float64()),
+    ("low", pa.float64()),
+    ("close", pa.float64()),
+    ("avg_price", pa.float64()),
+    ("volume", pa.int64()),
+    ("traded_value", pa.float64()),
+    ("trades", pa.int64()),
+]
 REFINED_QUOTES = pa.schema(
     [
         ("source", pa.string()),
-        ("isin", pa.string()),
-        ("name", pa.string()),
-        ("open", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-        ("close", pa.float64()),
-        ("avg_price", pa.float64()),
-        ("volume", pa.int64()),
-        ("traded_value", pa.float64()),
-        ("trades", pa.int64()),
+        *_SESSION_FIELDS,
         ("ma_5", pa.float64()),
         ("ma_7", pa.float64()),
         ("ma_21", pa.float64()),
@@ -143,16 +147,7 @@ QUARANTINE_QUOTES = pa.schema(
         ("ticker", pa.string()),
         ("source", pa.string()),
         ("record_key", pa.string()),
-        ("isin", pa.string()),
-        ("name", pa.string()),
-        ("open", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-        ("close", pa.float64()),
-        ("avg_price", pa.float64()),
-        ("volume", pa.int64()),
-        ("traded_value", pa.float64()),
-        ("trades", pa.int64()),
+        *_SESSION_FIELDS,
         ("source_file", pa.string()),
         ("line_number", pa.int64()),
         ("rule", pa.string()),
