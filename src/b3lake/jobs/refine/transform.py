@@ -36,29 +36,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from b3lake.engines import DataFrame, sql_api
+from b3lake.jobs.refine import schemas
 
 LOOKBACK_SESSIONS = 21
 MOVING_AVERAGES = (5, 7, 21)
 LAGS = (1, 2, 3)
 INPUT_ROWS = "input_rows"  # internal: clean rows behind each refined row (for reconciliation)
 
+# Column order comes from the schemas, the single source of truth for what is stored.
+# A normalised quote row is what quarantine keeps, before the rule and the reason.
 NORMALIZED_COLUMNS = (
     "dt",
-    "ticker",
-    "source",
-    "record_key",
-    "isin",
-    "name",
-    "open",
-    "high",
-    "low",
-    "close",
-    "avg_price",
-    "volume",
-    "traded_value",
-    "trades",
-    "source_file",
-    "line_number",
+    *[n for n in schemas.QUARANTINE_QUOTES.names if n not in ("rule", "reason")],
 )
 
 
@@ -261,32 +250,7 @@ def refine_quotes(
     )
 
 
-QUOTE_COLUMNS = (
-    "dt",
-    "ticker",
-    "source",
-    "isin",
-    "name",
-    "open",
-    "high",
-    "low",
-    "close",
-    "avg_price",
-    "volume",
-    "traded_value",
-    "trades",
-    "ma_5",
-    "ma_7",
-    "ma_21",
-    "close_lag_1",
-    "close_lag_2",
-    "close_lag_3",
-    "close_delta",
-    "pct_change",
-    "days_since_prev_session",
-    "run_date",
-    "days_since_trade",
-)
+QUOTE_COLUMNS = ("dt", "ticker", *schemas.REFINED_QUOTES.names)
 
 
 def refine_monthly(quotes: DataFrame) -> DataFrame:
