@@ -99,26 +99,73 @@ def _raw_arrow(lake: Path):  # type: ignore[no-untyped-def]
     return read_keys(storage, keys, schemas.RAW_COTAHIST)
 
 
-def run_engine(lake: Path, engine_name: str) -> dict[str, float]:
-    """The refine transform (quotes + monthly) on an engine, raw objects -> Arrow."""
-    from b3lake.engines import engine_by_name
+def _transform(lake: Path, engine):  # type: ignore[no-untyped-def]
+    """The refine transform (quotes + monthly) on ``engine``, raw objects -> Arrow."""
     from b3lake.jobs.refine import quality, schemas, transform
     from b3lake.jobs.refine.job import _raw_index
     from b3lake.storage.local import LocalStorage
 
-    engine = engine_by_name(engine_name)
     storage = LocalStorage(lake)
-    start = time.perf_counter()
     keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)
     flagged = engine.persist(quality.flag_quotes(transform.normalize_quotes(raw)))
     clean = flagged.filter(flagged["rule"].isNull()).drop("rule", "reason")
     quotes = engine.persist(transform.refine_quotes(clean, RUN_DATE))
-    q = engine.to_arrow(quotes)
-    m = engine.to_arrow(transform.refine_monthly(quotes))
+    return engine.to_arrow(quotes), engine.to_arrow(transform.refine_monthly(quotes))
+
+
+def run_engine(lake: Path, engine_name: str) -> dict[str, float]:
+    from b3lake.engines import engine_by_name
+
+    engine = engine_by_name(engine_name)
+    start = time.perf_counter()
+    q, m = _transform(lake, engine)
     seconds = time.perf_counter() - start
     engine.close()
     return {"seconds": seconds, "quotes": q.num_rows, "monthly": m.num_rows}
+
+
+def check_same_work(lake: Path) -> dict[str, float]:
+    """The hand-written SQL and the transform (SQLFrame) give the same rows (floats to 1e-12)."""
+    import duckdb
+    import pyarrow as pa
+
+    from b3lake.engines import engine_by_name
+
+    engine = engine_by_name("sqlframe")
+    q1, m1 = _transform(lake, engine)
+    con = duckdb.connect()
+    q2, m2 = _hand_sql(con, lake)
+    flagged = con.execute("SELECT count(*), count(rule) FROM flagged").fetchone()
+    for name, a, b, key in (
+        ("quotes", q1, q2, ["dt", "ticker", "source"]),
+        ("monthly", m1, m2, ["month", "ticker", "source"]),
+    ):
+        b = b.select(a.column_names).cast(a.schema)
+        order = [(k, "ascending") for k in key]
+        con.register("a", a.sort_by(order))
+        con.register("b", b.sort_by(order))
+        floats = [f.name for f in a.schema if pa.types.is_floating(f.type)]
+        exact = [f.name for f in a.schema if f.name not in floats]
+        cond = " OR ".join(
+            [f"a.{c} IS DISTINCT FROM b.{c}" for c in exact]
+            + [
+                f"(a.{c} IS NULL) <> (b.{c} IS NULL) OR abs(a.{c} - b.{c}) > 1e-12 * greatest(1, abs(a.{c}))"
+                for c in floats
+            ]
+        )
+        on = " AND ".join(f"a.{k} = b.{k}" for k in key)
+        bad = con.execute(f"SELECT count(*) FROM a FULL JOIN b ON {on} WHERE {cond}").fetchone()[0]
+        if bad or a.num_rows != b.num_rows:
+            raise SystemExit(f"hand-written SQL differs from the transform: {name}, {bad} rows")
+    engine.close()
+    return {
+        "quotes": q1.num_rows,
+        "monthly": m1.num_rows,
+        "flagged": flagged[0],
+        "quarantined": flagged[1],
+        "seconds": 0.0,
+    }
 
 
 def run_pandas(lake: Path) -> dict[str, float]:
@@ -199,48 +246,105 @@ def run_pandas(lake: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "quotes": len(g), "monthly": len(m)}
 
 
-DUCKDB_SQL = """
-WITH u AS (
-  SELECT datpre AS dt, codneg AS ticker, fatcot::DOUBLE AS f,
-         preabe::DOUBLE / fatcot AS open, premax::DOUBLE / fatcot AS high,
-         premin::DOUBLE / fatcot AS low, preult::DOUBLE / fatcot AS close,
-         quatot AS volume, voltot::DOUBLE AS traded_value, totneg AS trades, line_number
+# Hand-written DuckDB SQL doing the same work as the transform: the universe and per-share
+# prices, the quality rules with their reasons (the quarantine rows are kept in a table, as the
+# job keeps them), the grouping with the main row by volume, the session windows and the monthly
+# aggregates, with the same columns and types. ``--check`` proves the outputs are equal.
+FLAGGED_SQL = """
+CREATE TABLE flagged AS
+WITH n AS (
+  SELECT datpre AS dt, codneg AS ticker, 'cotahist' AS source,
+         concat_ws('/', tpmerc, codbdi, coalesce(prazot, '')) AS record_key,
+         codisi AS isin, nomres AS name,
+         CASE WHEN fatcot > 0 THEN preabe::DOUBLE / fatcot END AS open,
+         CASE WHEN fatcot > 0 THEN premax::DOUBLE / fatcot END AS high,
+         CASE WHEN fatcot > 0 THEN premin::DOUBLE / fatcot END AS low,
+         CASE WHEN fatcot > 0 THEN preult::DOUBLE / fatcot END AS close,
+         CASE WHEN fatcot > 0 THEN premed::DOUBLE / fatcot END AS avg_price,
+         quatot AS volume, voltot::DOUBLE AS traded_value, totneg AS trades,
+         source_file, line_number
   FROM raw WHERE tpmerc IN ('010') AND codbdi IN ('02', '12')
-), ok AS (
-  SELECT * FROM u
-  WHERE open > 0 AND high > 0 AND low > 0 AND close > 0 AND low <= open AND open <= high
-    AND low <= close AND close <= high AND volume >= 0
-  QUALIFY row_number() OVER (PARTITION BY dt, ticker ORDER BY line_number) = 1
-), g AS (
-  SELECT dt, ticker, any_value(open) AS open, max(high) AS high, min(low) AS low,
-         any_value(close) AS close, sum(volume)::BIGINT AS volume,
-         sum(traded_value::DECIMAL(38,2))::DOUBLE AS traded_value, sum(trades)::BIGINT AS trades
-  FROM ok GROUP BY ALL
-), s AS (
-  SELECT *, dense_rank() OVER (ORDER BY dt) AS _s FROM g
-), l AS (
-  SELECT *, {lags} FROM s WINDOW w AS (PARTITION BY ticker ORDER BY dt)
+), r AS (
+  SELECT *, CASE
+      WHEN dt IS NULL OR ticker IS NULL THEN 'missing_key'
+      WHEN open IS NULL OR open <= 0 OR high IS NULL OR high <= 0 OR low IS NULL OR low <= 0
+        OR close IS NULL OR close <= 0 OR avg_price <= 0 THEN 'price_not_positive'
+      WHEN NOT (low <= open AND open <= high AND low <= close AND close <= high AND low <= high)
+        THEN 'ohlc_inconsistent'
+      WHEN volume IS NULL OR volume < 0 OR traded_value < 0 OR trades < 0 THEN 'negative_volume'
+    END AS rule
+  FROM n
+), d AS (
+  SELECT * REPLACE (
+    CASE WHEN rule IS NULL AND row_number() OVER (
+        PARTITION BY source, dt, ticker, record_key, rule IS NULL
+        ORDER BY source_file, line_number, open, high, low, close, volume) > 1
+      THEN 'duplicate_key' ELSE rule END AS rule)
+  FROM r
 )
-SELECT dt, ticker, open, high, low, close, volume, traded_value, trades,
+SELECT *, {reasons} AS reason FROM d
+"""
+
+QUOTES_SQL = """
+CREATE TABLE quotes AS
+WITH g AS (
+  SELECT dt, ticker, source,
+         first(isin ORDER BY volume DESC, record_key, line_number) AS isin,
+         first(name ORDER BY volume DESC, record_key, line_number) AS name,
+         first(open ORDER BY volume DESC, record_key, line_number) AS open,
+         max(high) AS high, min(low) AS low,
+         first(close ORDER BY volume DESC, record_key, line_number) AS close,
+         first(avg_price ORDER BY volume DESC, record_key, line_number) AS avg_price,
+         sum(volume)::BIGINT AS volume,
+         sum(traded_value::DECIMAL(38,2))::DOUBLE AS traded_value,
+         sum(trades)::BIGINT AS trades, count(*)::BIGINT AS input_rows,
+         any_value(_s)::INT AS _s
+  FROM (SELECT *, dense_rank() OVER (ORDER BY dt) AS _s FROM flagged WHERE rule IS NULL)
+  GROUP BY ALL
+), l AS (
+  SELECT *, {lags} FROM g WINDOW w AS (PARTITION BY ticker, source ORDER BY dt)
+), x AS (
+  SELECT *, CASE WHEN _s - _s1 <= 21 THEN _c1 END AS lag1 FROM l
+)
+SELECT dt, ticker, source, isin, name, open, high, low, close, avg_price, volume,
+       traded_value, trades,
        CASE WHEN _s - _s4 <= 21 THEN (close + {sum5}) / 5 END AS ma_5,
        CASE WHEN _s - _s6 <= 21 THEN (close + {sum7}) / 7 END AS ma_7,
        CASE WHEN _s - _s20 <= 21 THEN (close + {sum21}) / 21 END AS ma_21,
-       CASE WHEN _s - _s1 <= 21 THEN _c1 END AS close_lag_1,
+       lag1 AS close_lag_1,
        CASE WHEN _s - _s2 <= 21 THEN _c2 END AS close_lag_2,
        CASE WHEN _s - _s3 <= 21 THEN _c3 END AS close_lag_3,
-       close - _c1 AS close_delta, (close - _c1) / _c1 AS pct_change,
-       CASE WHEN _s - _s1 <= 21 THEN datediff('day', _d1, dt)::INT END AS days_since_prev_session,
-       DATE '{run_date}' AS run_date, datediff('day', dt, DATE '{run_date}')::INT AS days_since_trade
-FROM l
+       close - lag1 AS close_delta, (close - lag1) / lag1 AS pct_change,
+       CASE WHEN _s - _s1 <= 21 THEN datediff('day', _d1, dt)::INT END
+         AS days_since_prev_session,
+       DATE '{run_date}' AS run_date,
+       datediff('day', dt, DATE '{run_date}')::INT AS days_since_trade, input_rows
+FROM x
+"""
+
+MONTHLY_SQL = """
+SELECT strftime(dt, '%Y-%m') AS month, ticker, source, count(*)::INT AS sessions,
+       sum(volume)::BIGINT AS total_volume,
+       sum(traded_value::DECIMAL(38,2))::DOUBLE AS total_traded_value,
+       sum(close::DECIMAL(38,12))::DOUBLE / count(*) AS avg_close,
+       arg_min(close, dt) AS first_close, arg_max(close, dt) AS last_close,
+       arg_max(close, dt) / first(close_lag_1 ORDER BY dt) - 1 AS monthly_return,
+       max(high) AS high, min(low) AS low
+FROM quotes GROUP BY ALL
 """
 
 
-def run_duckdb_sql(lake: Path) -> dict[str, float]:
-    import duckdb
+def _hand_sql(con, lake: Path) -> tuple[object, object]:  # type: ignore[no-untyped-def]
+    """Run the hand-written SQL on ``con``; returns (quotes, monthly) as Arrow."""
+    from b3lake.jobs.refine.quality import QUOTE_RULES
 
-    start = time.perf_counter()
-    con = duckdb.connect()
     con.register("raw", _raw_arrow(lake))
+    reasons = (
+        "CASE rule "
+        + " ".join(f"WHEN '{rule}' THEN '{text}'" for rule, text in QUOTE_RULES.items())
+        + " END"
+    )
+    con.execute(FLAGGED_SQL.format(reasons=reasons))
     lags = ", ".join(
         [f"lag(close, {k}) OVER w AS _c{k}" for k in range(1, 21)]
         + [f"lag(_s, {k}) OVER w AS _s{k}" for k in (1, 2, 3, 4, 6, 20)]
@@ -250,24 +354,24 @@ def run_duckdb_sql(lake: Path) -> dict[str, float]:
     def total(n: int) -> str:
         return " + ".join(f"_c{k}" for k in range(1, n))
 
-    sql = DUCKDB_SQL.format(
-        lags=lags, sum5=total(5), sum7=total(7), sum21=total(21), run_date=RUN_DATE
+    con.execute(
+        QUOTES_SQL.format(
+            lags=lags, sum5=total(5), sum7=total(7), sum21=total(21), run_date=RUN_DATE
+        )
     )
-    con.execute(f"CREATE TEMP TABLE quotes AS {sql}")
-    q = con.execute("SELECT * FROM quotes").to_arrow_table()
-    m = con.execute(
-        """
-        SELECT strftime(dt, '%Y-%m') AS month, ticker, count(*)::INT AS sessions,
-               sum(volume)::BIGINT AS total_volume,
-               sum(traded_value::DECIMAL(38,2))::DOUBLE AS total_traded_value,
-               sum(close::DECIMAL(38,12))::DOUBLE / count(*) AS avg_close,
-               arg_min(close, dt) AS first_close, arg_max(close, dt) AS last_close,
-               last_close / arg_min(close_lag_1, dt) - 1 AS monthly_return,
-               max(high) AS high, min(low) AS low
-        FROM quotes GROUP BY ALL
-        """
-    ).to_arrow_table()
-    return {"seconds": time.perf_counter() - start, "quotes": q.num_rows, "monthly": m.num_rows}
+    quotes = con.execute("SELECT * FROM quotes").to_arrow_table()
+    monthly = con.execute(MONTHLY_SQL).to_arrow_table()
+    return quotes, monthly
+
+
+def run_duckdb_sql(lake: Path) -> dict[str, float]:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    q, m = _hand_sql(con, lake)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "quotes": q.num_rows, "monthly": m.num_rows}  # type: ignore[attr-defined]
 
 
 def run_job(lake: Path) -> dict[str, float]:
@@ -300,6 +404,7 @@ VARIANTS = {
     "pandas": run_pandas,
     "duckdb_sql": run_duckdb_sql,
     "job": run_job,
+    "check": check_same_work,
 }
 
 

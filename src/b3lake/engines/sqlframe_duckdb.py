@@ -36,6 +36,7 @@ class SQLFrameDuckDBEngine:
             self.conn.execute(f"SET memory_limit = '{memory_limit}'")
         self.conn.execute("SET TimeZone = 'UTC'")
         self._views: list[str] = []
+        self._tables: list[str] = []
 
     def from_arrow(self, table: pa.Table) -> DataFrame:
         # SQLFrame resolves columns through the catalog: a registered Arrow object is not listed
@@ -62,9 +63,15 @@ class SQLFrameDuckDBEngine:
             return df.toArrow()
 
     def persist(self, df: DataFrame) -> DataFrame:
-        # Through Arrow: later plans start from a short view (SQLFrame's per-step plan copies
-        # otherwise grow with every query built on top).
-        return self.from_arrow(self.to_arrow(df))
+        # Into a DuckDB table: later plans start from a short name (SQLFrame copies the whole
+        # plan at every step), and the rows never leave DuckDB (no Arrow round trip).
+        statements = df.sql(dialect="duckdb", optimize=False, pretty=False, as_list=True)
+        if len(statements) != 1:
+            return self.from_arrow(self.to_arrow(df))
+        name = f"b3lake_t_{next(_ids)}"
+        self.conn.execute(f'CREATE TABLE "{name}" AS {statements[0]}')
+        self._tables.append(name)
+        return self.session.table(name)
 
     def close(self) -> None:
         for name in reversed(self._views):
@@ -73,3 +80,6 @@ class SQLFrameDuckDBEngine:
             else:
                 self.conn.execute(f'DROP VIEW IF EXISTS "{name}"')
         self._views.clear()
+        for name in reversed(self._tables):
+            self.conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+        self._tables.clear()

@@ -255,17 +255,14 @@ QUOTE_COLUMNS = ("dt", "ticker", *schemas.REFINED_QUOTES.names)
 
 def refine_monthly(quotes: DataFrame) -> DataFrame:
     """``refined_monthly`` (``month`` first) from refined quotes covering whole months."""
-    api = sql_api(quotes)
-    F, Window = api.F, api.Window  # noqa: N806
+    F = sql_api(quotes).F  # noqa: N806
     c = F.col
-    wm = Window.partitionBy("ticker", "source", "month")
-    m = quotes.select("*", F.date_format(c("dt"), "yyyy-MM").alias("month")).select(
-        "*",
-        (F.row_number().over(wm.orderBy(c("dt").asc())) == 1).alias("_first"),
-        (F.row_number().over(wm.orderBy(c("dt").desc())) == 1).alias("_last"),
-    )
-    last_close = F.max(F.when(c("_last"), c("close"))).cast("double")
-    prev_close = F.max(F.when(c("_first"), c("close_lag_1"))).cast("double")
+    m = quotes.select("*", F.date_format(c("dt"), "yyyy-MM").alias("month"))
+    # A ticker has one row per session, so ``dt`` orders a month's rows without ties. The lag is
+    # wrapped in a struct: DuckDB's arg_min skips null values where Spark's min_by keeps them.
+    first_close = F.min_by(c("close"), c("dt")).cast("double")
+    last_close = F.max_by(c("close"), c("dt")).cast("double")
+    prev_close = F.min_by(F.struct(c("close_lag_1").alias("v")), c("dt")).getField("v")
     return m.groupBy("month", "ticker", "source").agg(
         F.count(F.lit(1)).cast("int").alias("sessions"),
         F.sum("volume").cast("bigint").alias("total_volume"),
@@ -274,9 +271,11 @@ def refine_monthly(quotes: DataFrame) -> DataFrame:
             F.sum(c("close").cast("decimal(38,12)")).cast("double")
             / F.count(F.lit(1)).cast("double")
         ).alias("avg_close"),
-        F.max(F.when(c("_first"), c("close"))).cast("double").alias("first_close"),
+        first_close.alias("first_close"),
         last_close.alias("last_close"),
-        (last_close / prev_close - F.lit(1.0)).cast("double").alias("monthly_return"),
+        (last_close / prev_close.cast("double") - F.lit(1.0))
+        .cast("double")
+        .alias("monthly_return"),
         F.max("high").cast("double").alias("high"),
         F.min("low").cast("double").alias("low"),
     )
