@@ -53,11 +53,15 @@ def test_row_counts_reconcile(sample_lake: tuple[Path, Any]) -> None:
     storage = LocalStorage(lake)
     assert summary.counts["rows read"] == RECORDS + IBOV_ROWS
     assert _rows(storage, "raw/cotahist/") == RECORDS
-    # The universe (spot round lots and FIIs) = refined input rows + quarantined rows.
+    # The universe (spot round lots and FIIs, not the index's own IBOV11 record, ESPECI IBO)
+    # = refined input rows + quarantined rows.
     raw = pq.read_table(storage.uri("raw/cotahist"))
-    in_universe = raw.filter(
-        pc.and_(pc.equal(raw["tpmerc"], "010"), pc.is_in(raw["codbdi"], pa.array(["02", "12"])))
-    ).num_rows
+    market = pc.and_(
+        pc.equal(raw["tpmerc"], "010"), pc.is_in(raw["codbdi"], pa.array(["02", "12"]))
+    )
+    index = pc.equal(raw["especi"], "IBO")
+    assert raw.filter(pc.and_(market, index))["codneg"].to_pylist() == ["IBOV11"]
+    in_universe = raw.filter(pc.and_(market, pc.invert(index))).num_rows
     refined = _rows(storage, "refined/quotes/")
     quarantined = (
         _rows(storage, "quarantine/refined_quotes/")

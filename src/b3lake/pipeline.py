@@ -95,6 +95,7 @@ class Pipeline:
             "--catalog_database": self.settings.catalog_database,
             "--tpmerc": ",".join(u.tpmerc),
             "--codbdi": ",".join(u.codbdi),
+            "--exclude_especi": ",".join(u.exclude_especi),
         }
         if u.tickers:
             args["--tickers"] = ",".join(u.tickers)

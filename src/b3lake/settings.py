@@ -36,6 +36,8 @@ class UniverseSettings(BaseSettings):
     codbdi: list[str] = Field(default_factory=lambda: ["02", "12"])
     # Empty = every ticker that matches the market filters.
     tickers: list[str] = Field(default_factory=list)
+    # ESPECI values left out: IBO is the Ibovespa's own record (IBOV11), an index, not a security.
+    exclude_especi: list[str] = Field(default_factory=lambda: ["IBO"])
 
 
 class Settings(BaseSettings):

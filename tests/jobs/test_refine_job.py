@@ -31,6 +31,9 @@ def test_parse_args_reads_glue_argv_and_ignores_glue_options(tmp_path: Path) -> 
     opts = parse_args(H.argv(tmp_path, dt="2021-01-05", mode="incremental", tickers="PETR4, VALE3"))
     assert opts.day == dt.date(2021, 1, 5) and opts.run_date == dt.date(2021, 2, 1)
     assert opts.universe.tickers == ("PETR4", "VALE3") and opts.universe.tpmerc == ("010",)
+    assert opts.universe.exclude_especi == ("IBO",)
+    every = parse_args(H.argv(tmp_path, dt="2021-01-05", exclude_especi=""))
+    assert every.universe.exclude_especi == ()
     key = "raw/cotahist/dt=2021-01-06/part-0.parquet"
     assert parse_args(H.argv(tmp_path, raw_key=key)).day == dt.date(2021, 1, 6)
     with pytest.raises(ConfigError):
@@ -61,22 +64,22 @@ def test_full_run_on_the_sample_refines_every_session_and_registers_the_tables(
     storage = H.sample_lake(tmp_path, ibov=True)
     report = main(H.argv(tmp_path, mode="full")).to_dict()
     assert report["raw_rows_read"]["cotahist"] == 110_290
-    assert report["universe_rows"] == 15_847 == report["refined_input_rows"]
+    assert report["universe_rows"] == 15_846 == report["refined_input_rows"]
     assert report["refined_rows"] == {
-        "refined_quotes": 15_847,
-        "refined_monthly": 1_343,
+        "refined_quotes": 15_846,
+        "refined_monthly": 1_342,  # 1,343 tickers less IBOV11 (the index)
         "refined_ibov_portfolio": 82,
     }
-    assert report["partitions_written"]["refined_quotes"] == 15_847
+    assert report["partitions_written"]["refined_quotes"] == 15_846
     quotes = H.read_refined(storage, "refined_quotes")
-    assert quotes.num_rows == 15_847 and quotes.schema.field("dt").type == pa.date32()
+    assert quotes.num_rows == 15_846 and quotes.schema.field("dt").type == pa.date32()
     petr = quotes.filter(pc.equal(quotes["ticker"], "PETR4")).sort_by("dt")
     assert petr["close"][0].as_py() == 28.91 and petr["ma_5"][3].as_py() is None
     assert petr["ma_5"][4].as_py() == pytest.approx((28.91 + 30.04 + 30.07 + 31.00 + 31.12) / 5)
     catalog = LocalCatalog(storage)
     info = catalog.get_table("refined_quotes")
     assert [c.name for c in info.partition_keys] == ["dt", "ticker"]
-    assert len(info.partitions) == 15_847 and info.location == "refined/quotes/"
+    assert len(info.partitions) == 15_846 and info.location == "refined/quotes/"
     assert "ma_21" in [c.name for c in info.columns] and "dt" not in [c.name for c in info.columns]
     assert {t.name for t in catalog.list_tables()} >= {
         "refined_quotes",

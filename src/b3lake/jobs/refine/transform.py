@@ -58,6 +58,9 @@ class Universe:
     tpmerc: tuple[str, ...] = ("010",)
     codbdi: tuple[str, ...] = ("02", "12")
     tickers: tuple[str, ...] = ()
+    # ESPECI ``IBO`` marks the Ibovespa's own record (IBOV11, BDI 02, TPMERC 010): an index
+    # level with the index's statistics, not a tradable security.
+    exclude_especi: tuple[str, ...] = ("IBO",)
 
 
 def _date(F: Any, day: dt.date | str) -> Any:  # noqa: N803
@@ -73,6 +76,8 @@ def normalize_cotahist(raw: DataFrame, universe: Universe = Universe()) -> DataF
     F = sql_api(raw).F  # noqa: N806
     c = F.col
     cond = c("tpmerc").isin(list(universe.tpmerc)) & c("codbdi").isin(list(universe.codbdi))
+    if universe.exclude_especi:
+        cond = cond & (c("especi").isNull() | ~c("especi").isin(list(universe.exclude_especi)))
     if universe.tickers:
         cond = cond & c("codneg").isin(list(universe.tickers))
     factor = c("fatcot").cast("double")
