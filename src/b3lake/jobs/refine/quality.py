@@ -89,9 +89,10 @@ def flag_rows(
     for name, failed in checks:
         rule = F.when(failed, F.lit(name)) if rule is None else rule.when(failed, F.lit(name))
     first_failed = rule.otherwise(F.lit(None).cast("string"))  # type: ignore[union-attr]
-    w = Window.partitionBy(*key, "_ok").orderBy(*[F.col(o).asc_nulls_last() for o in order])
-    flagged = df.select("*", first_failed.alias("rule"), first_failed.isNull().alias("_ok"))
-    duplicate = F.col("_ok") & (F.row_number().over(w) > 1)
+    ok = F.col("rule").isNull()
+    w = Window.partitionBy(*key, ok).orderBy(*[F.col(o).asc_nulls_last() for o in order])
+    flagged = df.select("*", first_failed.alias("rule"))
+    duplicate = ok & (F.row_number().over(w) > 1)
     final = F.when(duplicate, F.lit("duplicate_key")).otherwise(F.col("rule"))
     # The reason of the final rule, in the same step (the plan grows with every step).
     reason = F.when(duplicate, F.lit(reasons["duplicate_key"]))
