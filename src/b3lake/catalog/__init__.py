@@ -1,6 +1,7 @@
 """Catalog port: which tables exist, their schema, location and partitions.
 
-Locally a JSON document in the lake (``_b3lake/catalog.json``); in AWS the Glue Data Catalog.
+Locally JSON objects in the lake (``_b3lake/catalog/<database>/<table>/table.json`` and one partition
+shard per value of the first partition key, see ``catalog/local.py``); in AWS the Glue Data Catalog.
 The refine job registers tables and partitions as it writes them, so nothing like ``MSCK REPAIR`` is needed.
 """
 

@@ -38,7 +38,7 @@ from b3lake.lake import layout
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from b3lake.catalog import Catalog, TableInfo
+    from b3lake.catalog import Catalog
     from b3lake.engines import Engine
     from b3lake.storage import Storage
 
@@ -278,15 +278,12 @@ def _write(
     report.partitions_written[out.name] = len(written)
     columns = columns_from_arrow(out.file_schema)
     partition_keys = columns_from_arrow(schemas.partition_schema(out.keys))
-    known = _known_table(catalog, out.name)
-    if known is None or (known.location, known.columns, known.partition_keys) != (
-        out.prefix,
-        columns,
-        partition_keys,
-    ):
-        catalog.upsert_table(
-            out.name, location=out.prefix, columns=columns, partition_keys=partition_keys
-        )
+    # Cheap and idempotent on every catalog: the local one writes only shards (and table.json)
+    # whose bytes change, Glue skips a same-definition table update and ignores partitions that
+    # exist already.
+    catalog.upsert_table(
+        out.name, location=out.prefix, columns=columns, partition_keys=partition_keys
+    )
     kept = {tuple(sorted(w.values.items())) for w in written}
     gone = []
     for key in stale:
@@ -296,30 +293,7 @@ def _write(
     if gone:
         catalog.drop_partitions(out.name, gone)
     if written:
-        registered = (
-            {tuple(sorted(p.items())) for p in known.partitions} if known is not None else set()
-        )
-        if not kept <= registered:
-            catalog.add_partitions(out.name, [w.values for w in written])
-
-
-def _known_table(catalog: Catalog, name: str) -> TableInfo | None:
-    """The local catalog's entry for ``name`` (None if absent, or for another catalog).
-
-    The local catalog rewrites its whole JSON document (every partition of the lake) on each
-    call, which dominated a daily run's write stage: the job skips an ``upsert_table`` that would
-    change nothing and an ``add_partitions`` of partitions already registered. Other catalogs
-    (Glue: reading a table pages through all its partitions) get every call as before.
-    """
-    from b3lake.catalog.local import LocalCatalog
-    from b3lake.errors import CatalogError
-
-    if type(catalog) is not LocalCatalog:
-        return None
-    try:
-        return catalog.get_table(name)
-    except CatalogError:
-        return None
+        catalog.add_partitions(out.name, [w.values for w in written])
 
 
 # --------------------------------------------------------------------------------------- run
