@@ -95,16 +95,19 @@ class SparkEngine:
         )
 
     def read_parquet(self, storage: Storage, keys: list[str], schema: pa.Schema) -> DataFrame:
+        from b3lake.storage.local import LocalStorage
+
         if not keys:
             return self._empty(schema)
         uris = [storage.uri(k) for k in keys]
-        if self._is_local():
-            # A local Spark has no S3 connector, and a task per tiny raw object (one a ticker and
-            # day for yfinance) costs more than the data: read through the Storage port, hand
-            # Spark one file.
+        if self._is_local() and type(storage) is not LocalStorage:
+            # A local Spark has no S3 connector: read through the Storage port, hand Spark one
+            # file.
             from b3lake.lake.parquet_io import read_keys
 
             return self.from_arrow(read_keys(storage, keys, schema))
+        # Natively (executors read; small files are packed into few tasks by Spark's
+        # maxPartitionBytes/openCostInBytes), with column pruning and filter pushdown.
         return self._project(self.spark.read.parquet(*uris), schema)
 
     def to_arrow(self, df: DataFrame) -> pa.Table:

@@ -1,7 +1,9 @@
 """SQLFrame on an embedded DuckDB: the local engine (the PySpark API compiled to DuckDB SQL).
 
-Data enter as Arrow tables read through the Storage port (``storage.arrow_filesystem()``), so
-the same code reads a local directory or S3; DuckDB never opens a lake path itself.
+A local lake is scanned by DuckDB's own Parquet reader (lazy, with projection and filter
+pushdown); any other storage (S3) is read through the Storage port (``storage.arrow_filesystem()``)
+into Arrow, so the same code reads a local directory or S3. Either way the columns are projected
+and cast to the schema the job asks for.
 """
 
 from __future__ import annotations
@@ -47,12 +49,38 @@ class SQLFrameDuckDBEngine:
         self.conn.execute(f'CREATE OR REPLACE VIEW "{view}" AS SELECT * FROM "{arrow_name}"')
         self._views.append(view)
         self._views.append(arrow_name)
-        return self.session.table(view)
+        return self._table(view)
 
     def read_parquet(self, storage: Storage, keys: list[str], schema: pa.Schema) -> DataFrame:
-        from b3lake.lake.parquet_io import read_keys
+        from b3lake.storage.local import LocalStorage
 
-        return self.from_arrow(read_keys(storage, keys, schema))
+        if not keys:
+            return self.from_arrow(schema.empty_table())
+        types = [_duckdb_type(f.type) for f in schema]
+        globby = any(ch in key for key in keys for ch in "*?[]{}")
+        if type(storage) is not LocalStorage or None in types or globby:
+            # Through the Storage port (S3, or a type this view does not map).
+            from b3lake.lake.parquet_io import read_keys
+
+            return self.from_arrow(read_keys(storage, keys, schema))
+        # A local lake is scanned by DuckDB itself: lazily, with projection and filter pushdown
+        # (the universe filter skips most raw rows while reading). Measured on a year of raw
+        # COTAHIST, read + quality step: 0.6 s, against 1.3 s through an Arrow table.
+        files = ", ".join("'" + storage.uri(k).replace("'", "''") + "'" for k in keys)
+        columns = ", ".join(
+            f'CAST("{f.name}" AS {t}) AS "{f.name}"' for f, t in zip(schema, types, strict=True)
+        )
+        view = f"b3lake_in_{next(_ids)}"
+        self.conn.execute(f'CREATE VIEW "{view}" AS SELECT {columns} FROM read_parquet([{files}])')
+        self._views.append(view)
+        return self._table(view)
+
+    def _table(self, name: str) -> DataFrame:
+        # The columns from DuckDB's DESCRIBE, handed to SQLFrame's catalog: its own lookup
+        # (information_schema, re-parsed) costs ~10x more per relation.
+        described = self.conn.execute(f'DESCRIBE "{name}"').fetchall()
+        self.session.catalog.add_table(name, {row[0]: row[1] for row in described})
+        return self.session.table(name)
 
     def to_arrow(self, df: DataFrame) -> pa.Table:
         import warnings
@@ -71,7 +99,7 @@ class SQLFrameDuckDBEngine:
         name = f"b3lake_t_{next(_ids)}"
         self.conn.execute(f'CREATE TABLE "{name}" AS {statements[0]}')
         self._tables.append(name)
-        return self.session.table(name)
+        return self._table(name)
 
     def close(self) -> None:
         for name in reversed(self._views):
@@ -83,3 +111,22 @@ class SQLFrameDuckDBEngine:
         for name in reversed(self._tables):
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         self._tables.clear()
+
+
+def _duckdb_type(arrow_type: pa.DataType) -> str | None:
+    """The DuckDB type an Arrow column of the raw schemas maps to (None: not mapped here)."""
+    import pyarrow as pa
+
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    simple = {
+        pa.string(): "VARCHAR",
+        pa.date32(): "DATE",
+        pa.int8(): "TINYINT",
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+    }
+    return simple.get(arrow_type)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.dataset as ds
 
     from b3lake.storage import Storage
 
@@ -27,26 +28,35 @@ SMALL_FILE_ROWS = 1000
 _PART = re.compile(r"([A-Za-z_]+)=([^/]+)/")
 
 
+def dataset(storage: Storage, keys: list[str], schema: pa.Schema) -> ds.Dataset:
+    """A lazy Arrow dataset over lake objects, in ``schema`` (no directory discovery).
+
+    Engines that scan it (DuckDB) read only the columns and row groups a query needs and push
+    filters down: the refine's universe filter keeps ~14% of the raw COTAHIST rows, so a year
+    is scanned in ~0.2 s instead of ~0.9 s for reading it whole (5 years: ~1 s against 7 s).
+    """
+    import pyarrow.dataset as pads
+
+    fs, base = storage.arrow_filesystem()
+    base = base.rstrip("/")
+    return pads.dataset(
+        [f"{base}/{k}" for k in keys], schema=schema, filesystem=fs, format="parquet"
+    )
+
+
 def read_keys(
     storage: Storage, keys: list[str], schema: pa.Schema, *, threads: int = 8
 ) -> pa.Table:
     """Concatenate lake objects, projected and cast to ``schema`` (an empty table if no keys).
 
-    One Arrow dataset over the listed objects (no directory discovery, multi-threaded scan):
-    0.8-1.0 s for a year of raw COTAHIST (250 objects, 1.7 M rows) against 1.4-1.6 s reading
-    object by object. ``threads`` is kept for callers; Arrow sizes its own pool.
+    One multi-threaded scan of :func:`dataset`: 0.8-1.0 s for a year of raw COTAHIST (250
+    objects, 1.7 M rows) against 1.4-1.6 s reading object by object. ``threads`` is kept for
+    callers; Arrow sizes its own pool.
     """
-    import pyarrow.dataset as ds
-
     del threads
     if not keys:
         return schema.empty_table()
-    fs, base = storage.arrow_filesystem()
-    base = base.rstrip("/")
-    dataset = ds.dataset(
-        [f"{base}/{k}" for k in keys], schema=schema, filesystem=fs, format="parquet"
-    )
-    return dataset.to_table(columns=schema.names)
+    return dataset(storage, keys, schema).to_table(columns=schema.names)
 
 
 def partition_values(key: str) -> dict[str, str]:
