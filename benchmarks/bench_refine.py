@@ -116,7 +116,7 @@ def _transform(lake: Path, engine):  # type: ignore[no-untyped-def]
     keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)
     flagged = engine.persist(quality.flag_quotes(transform.normalize_quotes(raw)))
-    clean = flagged.filter(flagged["rule"].isNull()).drop("rule", "reason")
+    clean = quality.clean_rows(flagged)
     quotes = engine.persist(transform.refine_quotes(clean, RUN_DATE))
     return engine.to_arrow(quotes), engine.to_arrow(transform.refine_monthly(quotes))
 

@@ -39,6 +39,8 @@ class SQLFrameDuckDBEngine:
         self.conn.execute("SET TimeZone = 'UTC'")
         self._views: list[str] = []
         self._tables: list[str] = []
+        # id of a persisted DataFrame -> (it, its table); holding it keeps the id from reuse.
+        self._persisted: dict[int, tuple[Any, str]] = {}
 
     def from_arrow(self, table: pa.Table) -> DataFrame:
         # SQLFrame resolves columns through the catalog: a registered Arrow object is not listed
@@ -85,6 +87,10 @@ class SQLFrameDuckDBEngine:
     def to_arrow(self, df: DataFrame) -> pa.Table:
         import warnings
 
+        held = self._persisted.get(id(df))
+        if held is not None and held[0] is df:
+            # A persisted relation as it stands: fetched directly, without a generated query.
+            return self.conn.execute(f'SELECT * FROM "{held[1]}"').to_arrow_table()
         with warnings.catch_warnings():
             # sqlframe 4.10 calls DuckDB's deprecated fetch_arrow_table().
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -99,7 +105,9 @@ class SQLFrameDuckDBEngine:
         name = f"b3lake_t_{next(_ids)}"
         self.conn.execute(f'CREATE TABLE "{name}" AS {statements[0]}')
         self._tables.append(name)
-        return self._table(name)
+        persisted = self._table(name)
+        self._persisted[id(persisted)] = (persisted, name)
+        return persisted
 
     def close(self) -> None:
         for name in reversed(self._views):
@@ -111,6 +119,7 @@ class SQLFrameDuckDBEngine:
         for name in reversed(self._tables):
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         self._tables.clear()
+        self._persisted.clear()
 
 
 def _duckdb_type(arrow_type: pa.DataType) -> str | None:

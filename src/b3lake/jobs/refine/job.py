@@ -347,7 +347,7 @@ def run(
                 engine.to_arrow(targets.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
             )
             bad = engine.to_arrow(targets.filter(F.col("rule").isNotNull()))
-            clean = flagged.filter(F.col("rule").isNull()).drop("rule", "reason")
+            clean = quality.clean_rows(flagged)
             quotes = transform.refine_quotes(clean, options.run_date)
             month_start = dt.date.fromisoformat(plan.months[0] + "-01")
             # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
@@ -413,7 +413,7 @@ def run(
                 engine.to_arrow(flagged.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
             )
             bad = engine.to_arrow(flagged.filter(F.col("rule").isNotNull()))
-            clean = flagged.filter(F.col("rule").isNull()).drop("rule", "reason")
+            clean = quality.clean_rows(flagged)
             portfolio = engine.to_arrow(transform.refine_portfolio(clean))
         quarantined = {k: v for k, v in counts.items() if k is not None}
         report.quarantined["quarantine_ibov_portfolio"] = dict(sorted(quarantined.items()))

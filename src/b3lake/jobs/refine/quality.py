@@ -107,6 +107,12 @@ def flag_rows(
     )
 
 
+def clean_rows(flagged: DataFrame) -> DataFrame:
+    """The rows that broke no rule. ``rule``/``reason`` stay (all null): the refine functions
+    name the columns they use, and a drop would cost SQLFrame one more plan step."""
+    return flagged.filter(sql_api(flagged).F.col("rule").isNull())
+
+
 def flag_quotes(normalized: DataFrame) -> DataFrame:
     """Quote rows with ``rule``/``reason`` (see QUOTE_RULES)."""
     F = sql_api(normalized).F  # noqa: N806

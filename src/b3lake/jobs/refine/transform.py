@@ -262,13 +262,13 @@ def refine_monthly(quotes: DataFrame) -> DataFrame:
     """``refined_monthly`` (``month`` first) from refined quotes covering whole months."""
     F = sql_api(quotes).F  # noqa: N806
     c = F.col
-    m = quotes.select("*", F.date_format(c("dt"), "yyyy-MM").alias("month"))
     # A ticker has one row per session, so ``dt`` orders a month's rows without ties. The lag is
     # wrapped in a struct: DuckDB's arg_min skips null values where Spark's min_by keeps them.
     first_close = F.min_by(c("close"), c("dt")).cast("double")
     last_close = F.max_by(c("close"), c("dt")).cast("double")
     prev_close = F.min_by(F.struct(c("close_lag_1").alias("v")), c("dt")).getField("v")
-    return m.groupBy("month", "ticker", "source").agg(
+    month = F.date_format(c("dt"), "yyyy-MM").alias("month")
+    return quotes.groupBy(month, "ticker", "source").agg(
         F.count(F.lit(1)).cast("int").alias("sessions"),
         F.sum("volume").cast("bigint").alias("total_volume"),
         F.sum(c("traded_value").cast("decimal(38,2)")).cast("double").alias("total_traded_value"),
