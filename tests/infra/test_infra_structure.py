@@ -33,7 +33,16 @@ from infra_support import (
 )
 
 SRC = ROOT / "src"
-MODULE_NAMES = ("lake_storage", "iam", "trigger", "extract", "glue_job", "catalog", "athena")
+MODULE_NAMES = (
+    "lake_storage",
+    "iam",
+    "lambda_function",
+    "trigger",
+    "extract",
+    "glue_job",
+    "catalog",
+    "athena",
+)
 
 # Glue's own special job parameters (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-glue-arguments.html);
 # everything else in default_arguments must be read by the entry script.
@@ -98,11 +107,18 @@ def _top_level_names(path: Path) -> set[str]:
 
 
 def _lambda_functions() -> list[tuple[Path, str, dict[str, Any]]]:
+    """Every Lambda of the modules with its literal handler: the calls of the shared lambda_function
+    module (whose own resource takes the handler as var.handler) and any other aws_lambda_function."""
     found = []
     for path in sorted(MODULES.rglob("*.tf")):
-        for rtype, name, body in blocks(load_hcl(path), "resource"):
-            if rtype == "aws_lambda_function":
+        doc = load_hcl(path)
+        for rtype, name, body in blocks(doc, "resource"):
+            if rtype == "aws_lambda_function" and path.parent.name != "lambda_function":
                 found.append((path, name, body))
+        for entry in doc.get("module", []):
+            for name, body in entry.items():
+                if body.get("source") == "../lambda_function":
+                    found.append((path, name, body))
     return found
 
 
@@ -120,6 +136,44 @@ def test_lambda_handlers_exist_in_the_package() -> None:
             f"{path.relative_to(ROOT)}: handler module {module} has no file {source}"
         )
         assert function in _top_level_names(source), f"{source} defines no top-level {function!r}"
+
+
+def test_lambda_callers_use_the_shared_module_and_keep_their_state() -> None:
+    """extract and trigger call ../lambda_function; `moved` blocks carry the resources they used to
+    declare themselves into it, so an existing deployment is updated in place, not re-created."""
+    shared = {
+        (rtype, name): body
+        for rtype, name, body in blocks(
+            load_hcl(MODULES / "lambda_function" / "main.tf"), "resource"
+        )
+    }
+    assert set(shared) == {
+        ("aws_sqs_queue", "dlq"),
+        ("aws_cloudwatch_log_group", "this"),
+        ("aws_lambda_function", "this"),
+    }
+    function = shared[("aws_lambda_function", "this")]
+    assert function["handler"] == "${var.handler}"
+    assert function["dead_letter_config"][0]["target_arn"] == "${aws_sqs_queue.dlq.arn}"
+    assert function["tracing_config"][0]["mode"] == "${var.tracing_mode}"
+    assert shared[("aws_sqs_queue", "dlq")]["sqs_managed_sse_enabled"] is True
+    for module in ("extract", "trigger"):
+        doc = load_hcl(MODULES / module / "main.tf")
+        calls = {name: body for entry in doc.get("module", []) for name, body in entry.items()}
+        assert calls["function"]["source"] == "../lambda_function", module
+        moves = {(m["from"], m["to"]) for m in doc.get("moved", [])}
+        assert moves == {
+            (f"${{{address}}}", f"${{module.function.{address}}}")
+            for address in (
+                "aws_sqs_queue.dlq",
+                "aws_cloudwatch_log_group.this",
+                "aws_lambda_function.this",
+            )
+        }, module
+        own = {rtype for rtype, _, _ in blocks(doc, "resource")}
+        assert not own & {"aws_sqs_queue", "aws_cloudwatch_log_group", "aws_lambda_function"}, (
+            module
+        )
 
 
 def test_trigger_zip_needs_only_stdlib_and_boto3() -> None:

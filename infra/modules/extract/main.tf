@@ -1,49 +1,39 @@
 # EventBridge Scheduler (weekdays after the B3 close) -> extract Lambda -> raw/<source>/dt=D-1/…parquet.
 
-resource "aws_sqs_queue" "dlq" {
-  name                      = var.dlq_name
-  message_retention_seconds = 1209600 # 14 days, the SQS maximum
-  sqs_managed_sse_enabled   = true
-  tags                      = var.tags
-}
+module "function" {
+  source = "../lambda_function"
 
-resource "aws_cloudwatch_log_group" "this" {
-  name              = "/aws/lambda/${var.function_name}"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-resource "aws_lambda_function" "this" {
-  function_name = var.function_name
-  description   = "b3lake: checks the B3 calendar and extracts the previous session into raw/."
-  role          = var.role_arn
-  runtime       = var.runtime
-  handler       = "b3lake.lambdas.extract.handler"
-  architectures = ["x86_64"]
-  memory_size   = var.memory_size
-  timeout       = var.timeout
-  layers        = var.layer_arns
-
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-
+  function_name                  = var.function_name
+  description                    = "b3lake: checks the B3 calendar and extracts the previous session into raw/."
+  handler                        = "b3lake.lambdas.extract.handler"
+  role_arn                       = var.role_arn
+  package_path                   = var.package_path
+  layer_arns                     = var.layer_arns
+  runtime                        = var.runtime
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  environment                    = var.environment
+  dlq_name                       = var.dlq_name
+  log_retention_days             = var.log_retention_days
+  tracing_mode                   = var.tracing_mode
   reserved_concurrent_executions = var.reserved_concurrent_executions
+  tags                           = var.tags
+}
 
-  environment {
-    variables = var.environment
-  }
+# The Lambda, its log group and its DLQ moved into ../lambda_function: existing state follows them.
+moved {
+  from = aws_sqs_queue.dlq
+  to   = module.function.aws_sqs_queue.dlq
+}
 
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dlq.arn
-  }
+moved {
+  from = aws_cloudwatch_log_group.this
+  to   = module.function.aws_cloudwatch_log_group.this
+}
 
-  tracing_config {
-    mode = var.tracing_mode
-  }
-
-  tags = var.tags
-
-  depends_on = [aws_cloudwatch_log_group.this]
+moved {
+  from = aws_lambda_function.this
+  to   = module.function.aws_lambda_function.this
 }
 
 resource "aws_scheduler_schedule" "daily" {
@@ -59,7 +49,7 @@ resource "aws_scheduler_schedule" "daily" {
   }
 
   target {
-    arn      = aws_lambda_function.this.arn
+    arn      = module.function.function_arn
     role_arn = var.scheduler_role_arn
     input    = var.schedule_payload
 
@@ -69,7 +59,7 @@ resource "aws_scheduler_schedule" "daily" {
     }
 
     dead_letter_config {
-      arn = aws_sqs_queue.dlq.arn
+      arn = module.function.dlq_arn
     }
   }
 }

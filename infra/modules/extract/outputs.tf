@@ -1,11 +1,11 @@
 output "function_name" {
   description = "Name of the extract Lambda."
-  value       = aws_lambda_function.this.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "ARN of the extract Lambda."
-  value       = aws_lambda_function.this.arn
+  value       = module.function.function_arn
 }
 
 output "schedule_name" {
@@ -15,10 +15,10 @@ output "schedule_name" {
 
 output "dlq_url" {
   description = "URL of the extract's dead-letter queue."
-  value       = aws_sqs_queue.dlq.url
+  value       = module.function.dlq_url
 }
 
 output "log_group_name" {
   description = "CloudWatch log group of the extract Lambda."
-  value       = aws_cloudwatch_log_group.this.name
+  value       = module.function.log_group_name
 }
