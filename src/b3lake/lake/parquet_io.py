@@ -267,30 +267,44 @@ def _write_in_processes(
 
     n = len(bounds)
     step = max(1, -(-n // (workers * _CHUNKS_PER_PROCESS)))
-    jobs = []
-    for i in range(0, n, step):
+
+    def chunk(i: int) -> tuple[str | None, pa.Table, list[str], list[tuple[int, int]]]:
         part = bounds[i : i + step]
         first, last = part[0][0], part[-1][1]
         # A compact copy: pickling a slice would ship the whole table's buffers.
-        chunk = data.take(_range(first, last))
-        jobs.append((local, chunk, paths[i : i + step], [(a - first, b - first) for a, b in part]))
-    # spawn, not fork: the parent holds DuckDB and pyarrow threads.
+        rows = data.take(_range(first, last))
+        return local, rows, paths[i : i + step], [(a - first, b - first) for a, b in part]
+
+    # spawn, not fork: the parent holds DuckDB and pyarrow threads. Chunks are copied as they
+    # are submitted, at most two per worker in flight: a backfill never holds a second copy of
+    # its whole table.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as procs:
-        if local is not None:
-            list(procs.map(_write_chunk, *zip(*jobs, strict=True)))
-            return
-        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            puts = []
-            for chunk_paths, blobs in zip(
-                (j[2] for j in jobs), procs.map(_write_chunk, *zip(*jobs, strict=True)), strict=True
-            ):
-                puts += [
+    with (
+        ProcessPoolExecutor(max_workers=min(workers, -(-n // step)), mp_context=context) as procs,
+        ThreadPoolExecutor(max_workers=max(1, threads)) as pool,
+    ):
+        in_flight: deque[tuple[list[str], Future[list[bytes]]]] = deque()
+        puts: list[Future[None]] = []
+
+        def finish_one() -> None:
+            chunk_paths, future = in_flight.popleft()
+            blobs = future.result()
+            if local is None:  # the worker serialised; the bytes are stored from here
+                puts.extend(
                     pool.submit(storage.put_bytes, key, blob)
                     for key, blob in zip(chunk_paths, blobs, strict=True)
-                ]
-            for f in puts:
-                f.result()
+                )
+
+        for i in range(0, n, step):
+            job = chunk(i)
+            in_flight.append((job[2], procs.submit(_write_chunk, *job)))
+            del job
+            if len(in_flight) >= 2 * workers:
+                finish_one()
+        while in_flight:
+            finish_one()
+        for f in puts:
+            f.result()
 
 
 def _range(first: int, last: int) -> pa.Array:

@@ -238,6 +238,9 @@ def _between(table: pa.Table, first: dt.date, last: dt.date) -> pa.Table:
     import pyarrow.compute as pc
 
     day = table.column("dt")
+    low, high = pc.min_max(day).values()
+    if table.num_rows and low.as_py() >= first and high.as_py() <= last:
+        return table  # the whole table (a full rebuild): no filtered copy
     return table.filter(
         pc.and_(
             pc.greater_equal(day, pa.scalar(first, pa.date32())),
@@ -358,6 +361,7 @@ def run(
                 )
             )
             quotes_out = _between(quotes_arrow, first, last)
+            del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
         quarantined = {k: v for k, v in counts.items() if k is not None}
         report.universe_rows = sum(counts.values())
         report.refined_input_rows = counts.get(None, 0)
@@ -450,8 +454,8 @@ def run(
         ]
 
     with _stage(report, "write"):
-        for out in outputs:
-            _write(storage, catalog, out, report, full)
+        while outputs:  # each output's table is released once it is written
+            _write(storage, catalog, outputs.pop(0), report, full)
     return report
 
 
