@@ -299,6 +299,46 @@ def _write(
         catalog.add_partitions(out.name, [w.values for w in written])
 
 
+def _write_history(
+    storage: Storage,
+    catalog: Catalog,
+    quotes: pa.Table,
+    plan: Plan,
+    report: RefineReport,
+    full: bool,
+) -> None:
+    """The history layer (``refined_quotes_history``) from the rows the R6 table gets."""
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.lake import history
+
+    name = history.TABLE
+    prefix = layout.refined_prefix(name)
+    schema = schemas.REFINED_SCHEMAS[name]
+    replace = None if full else (plan.quote_sessions[0], plan.quote_sessions[-1])
+    result = history.write(storage, prefix, quotes, schema, replace=replace)
+    deleted = list(result.deleted)
+    if full:  # every other year file goes (years no longer in the raw data)
+        kept = {key for _, key, _ in result.written}
+        found = history.partitions_in(storage.list_keys(prefix), prefix)
+        stale = {v: k for v, k in found.items() if k not in kept}
+        others = [k for k in storage.list_keys(prefix) if k not in kept and k not in stale.values()]
+        storage.delete_keys(sorted([*stale.values(), *others]))
+        report.objects_deleted += len(others)
+        deleted += sorted(stale.items())
+    report.objects_deleted += len(deleted)
+    report.partitions_written[name] = len(result.written)
+    catalog.upsert_table(
+        name,
+        location=prefix,
+        columns=columns_from_arrow(schema),
+        partition_keys=columns_from_arrow(schemas.partition_schema(layout.REFINED_TABLES[name][1])),
+    )
+    if deleted:
+        catalog.drop_partitions(name, [{"year": v} for v, _ in deleted])
+    if result.written:
+        catalog.add_partitions(name, [{"year": v} for v, _, _ in result.written])
+
+
 # --------------------------------------------------------------------------------------- run
 
 
@@ -454,6 +494,8 @@ def run(
         ]
 
     with _stage(report, "write"):
+        if plan.quote_sessions:
+            _write_history(storage, catalog, quotes_out, plan, report, full)
         while outputs:  # each output's table is released once it is written
             _write(storage, catalog, outputs.pop(0), report, full)
     return report
