@@ -129,3 +129,30 @@ def test_history_holds_the_r6_rows_on_spark(tmp_path: Path, spark_engine: Any) -
     assert_history_is_r6(storage)
     main(H.argv(tmp_path, dt=DATES[5].isoformat(), tickers=SOME), engine=spark_engine)
     assert_history_is_r6(storage)
+
+
+def test_a_full_rebuild_in_chunks_of_years_writes_the_same_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b3lake.jobs.refine import job
+
+    one = _lake(tmp_path / "one", list(range(16)), runs=False)
+    H.sample_lake(tmp_path / "one", days=[], ibov=True)
+    main(H.argv(tmp_path / "one", mode="full", tickers=SOME))
+    chunked = _lake(tmp_path / "chunked", list(range(16)), runs=False)
+    H.sample_lake(tmp_path / "chunked", days=[], ibov=True)
+    # Objects a full rebuild must remove: a session and a year no longer in the raw data.
+    stray = H.sample_lake(tmp_path / "stray", days=[])
+    _write_moved(stray, 0)
+    main(H.argv(tmp_path / "stray", mode="full", tickers=SOME))
+    for key, data in H.object_bytes(stray, "refined/").items():
+        chunked.put_bytes(key.replace("2020-12-17", "2019-12-17").replace("2020", "2019"), data)
+    monkeypatch.setattr(job, "FULL_CHUNK_YEARS", 1)
+    report = main(H.argv(tmp_path / "chunked", mode="full", tickers=SOME))
+    assert report.partitions_written[HISTORY] == 2 and report.objects_deleted > 0
+    assert H.object_bytes(chunked, "refined/") == H.object_bytes(one, "refined/")
+    assert H.object_bytes(chunked, "quarantine/") == H.object_bytes(one, "quarantine/")
+    for name in ("refined_quotes", "refined_monthly", HISTORY, "refined_ibov_portfolio"):
+        a = LocalCatalog(one).get_table(name).partitions
+        b = LocalCatalog(chunked).get_table(name).partitions
+        assert a == b, name
