@@ -296,12 +296,12 @@ class Pipeline:
             part = table.filter(
                 pc.and_(pc.equal(table["issuer"], issuer), pc.equal(table["endpoint"], endpoint))
             )
-            self._land(
-                report,
-                ca.SOURCE,
-                ca.split_by_date(part),
-                name=lambda _, i=issuer, e=endpoint: ca.object_name(i, e),
-            )
+            name = ca.object_name(issuer, endpoint)
+
+            def object_name(_: dt.date, name: str = name) -> str:
+                return name
+
+            self._land(report, ca.SOURCE, ca.split_by_date(part), name=object_name)
         return report
 
     # -- refine and runs ---------------------------------------------------------------------

@@ -116,7 +116,9 @@ def fetch_issuer(
     )
     name = trading_name or parse.trading_name_param(str(supplement_doc[0].get("tradingName") or ""))
     if not name:
-        raise FetchError("the company has no tradingName to ask its cash dividends by", source=first)
+        raise FetchError(
+            "the company has no tradingName to ask its cash dividends by", source=first
+        )
     pages = []
     page_number, total_pages = 1, 1
     first_cash = cash_dividends_url(name, page_size=page_size)

@@ -51,7 +51,15 @@ SUPPLEMENT = "GetListedSupplementCompany"
 ENDPOINTS = (CASH_DIVIDENDS, SUPPLEMENT)
 
 #: B3's share classes and the digit that follows the issuer code in the ticker.
-TYPE_STOCK_SUFFIX = {"ON": "3", "PN": "4", "PNA": "5", "PNB": "6", "PNC": "7", "PND": "8", "UNT": "11"}
+TYPE_STOCK_SUFFIX = {
+    "ON": "3",
+    "PN": "4",
+    "PNA": "5",
+    "PNB": "6",
+    "PNC": "7",
+    "PND": "8",
+    "UNT": "11",
+}
 #: ISIN characters 7-11 (after ``BR`` and the issuer) and the ticker digit they mean.
 ISIN_CLASS_SUFFIX = {
     "ACNOR": "3",
@@ -126,12 +134,16 @@ def _date(value: Any, *, source: str, line: int | None, field: str) -> dt.date |
         return None
     match = _DATE.match(text)
     if match is None:
-        raise ParseError("not a dd/mm/yyyy date", source=source, line=line, field=field, value=value)
+        raise ParseError(
+            "not a dd/mm/yyyy date", source=source, line=line, field=field, value=value
+        )
     day, month, year = (int(g) for g in match.groups())
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise ParseError("impossible date", source=source, line=line, field=field, value=value) from None
+        raise ParseError(
+            "impossible date", source=source, line=line, field=field, value=value
+        ) from None
 
 
 def _number(value: Any, *, source: str, line: int | None, field: str) -> float | None:
@@ -147,7 +159,32 @@ def _required(value: Any, *, source: str, line: int, field: str) -> Any:
     return value
 
 
-def ticker_for(issuer: str | None, type_stock: str | None = None, isin: str | None = None) -> str | None:
+@dataclass(frozen=True)
+class _Fields:
+    """Typed reads of one row's fields, errors naming its source, position and field."""
+
+    item: Mapping[str, Any]
+    source: str
+    line: int
+
+    def _value(self, field: str, required: bool) -> Any:
+        value = self.item.get(field)
+        if required:
+            value = _required(value, source=self.source, line=self.line, field=field)
+        return value
+
+    def date(self, field: str, *, required: bool = False) -> dt.date | None:
+        value = self._value(field, required)
+        return _date(value, source=self.source, line=self.line, field=field)
+
+    def num(self, field: str, *, required: bool = False) -> float | None:
+        value = self._value(field, required)
+        return _number(value, source=self.source, line=self.line, field=field)
+
+
+def ticker_for(
+    issuer: str | None, type_stock: str | None = None, isin: str | None = None
+) -> str | None:
     """The B3 ticker of a share class: through the ISIN when given, else issuer + ``typeStock``."""
     if isin:
         if not _ISIN.match(isin):
@@ -169,7 +206,9 @@ def normalize_issuer(issuer: str | None, *, source: str | None = None) -> str | 
         return None
     code = issuer.strip().upper()
     if not _ISSUER.match(code):
-        raise ParseError("an issuer code has four letters (ABEV)", source=source, field="issuer", value=issuer)
+        raise ParseError(
+            "an issuer code has four letters (ABEV)", source=source, field="issuer", value=issuer
+        )
     return code
 
 
@@ -226,13 +265,22 @@ def _uri_params(uri: str, *, source: str) -> tuple[str, dict[str, Any]]:
     """``(endpoint, params)`` of a CompanyCall URI (``…/CompanyCall/<Method>/<base64 JSON>``)."""
     parts = uri.split("?")[0].rstrip("/").split("/")
     if len(parts) < 2 or parts[-2] not in ENDPOINTS:
-        raise ParseError("cassette request is not a CompanyCall of a known endpoint", source=source, field="uri", value=uri)
+        raise ParseError(
+            "cassette request is not a CompanyCall of a known endpoint",
+            source=source,
+            field="uri",
+            value=uri,
+        )
     try:
         params = json.loads(base64.b64decode(parts[-1], validate=True).decode("utf-8"))
     except (binascii.Error, ValueError):
-        raise ParseError("request parameters are not base64 JSON", source=source, field="uri", value=parts[-1]) from None
+        raise ParseError(
+            "request parameters are not base64 JSON", source=source, field="uri", value=parts[-1]
+        ) from None
     if not isinstance(params, dict):
-        raise ParseError("request parameters are not an object", source=source, field="uri", value=params)
+        raise ParseError(
+            "request parameters are not an object", source=source, field="uri", value=params
+        )
     return parts[-2], params
 
 
@@ -246,7 +294,9 @@ def _cassette_bodies(text: str, *, source: str) -> list[Body]:
         raise ParseError(f"cassette is not YAML: {exc}", source=source) from None
     interactions = doc.get("http_interactions") if isinstance(doc, Mapping) else None
     if not isinstance(interactions, list) or not interactions:
-        raise ParseError("cassette has no http_interactions", source=source, field="http_interactions")
+        raise ParseError(
+            "cassette has no http_interactions", source=source, field="http_interactions"
+        )
     pages: dict[tuple[str, str], list[tuple[Mapping[str, Any], Any]]] = {}
     for i, item in enumerate(interactions, start=1):
         where = f"{source}#{i}"
@@ -256,24 +306,35 @@ def _cassette_bodies(text: str, *, source: str) -> list[Body]:
             status = response["status"]
             body = response["body"]["string"]
         except (KeyError, TypeError):
-            raise ParseError("interaction lacks request.uri or response.body.string", source=where) from None
-        code = status.get("status_code", status.get("code")) if isinstance(status, Mapping) else status
+            raise ParseError(
+                "interaction lacks request.uri or response.body.string", source=where
+            ) from None
+        code = (
+            status.get("status_code", status.get("code")) if isinstance(status, Mapping) else status
+        )
         if str(code) != "200":
             raise FetchError(f"recorded response is HTTP {code}", source=where, field="status")
         endpoint, params = _uri_params(str(uri), source=where)
         found = _json(str(body), source=where)
         if endpoint_of(found, source=where) != endpoint:
             raise ParseError(f"the body is not a {endpoint} answer", source=where)
-        key = (endpoint, json.dumps({k: v for k, v in params.items() if k != "pageNumber"}, sort_keys=True))
+        key = (
+            endpoint,
+            json.dumps({k: v for k, v in params.items() if k != "pageNumber"}, sort_keys=True),
+        )
         pages.setdefault(key, []).append((params, found))
     bodies = []
     for (endpoint, _), answers in pages.items():
-        params = answers[0][0]
+        asked = answers[0][0]
         if endpoint == CASH_DIVIDENDS:
-            docs = sorted((a for a in answers), key=lambda a: int(a[1].get("page", {}).get("pageNumber", 1)))
-            bodies.append(Body(endpoint, merge_pages([d for _, d in docs], source=source), source, params))
+            docs = sorted(
+                (a for a in answers), key=lambda a: int(a[1].get("page", {}).get("pageNumber", 1))
+            )
+            bodies.append(
+                Body(endpoint, merge_pages([d for _, d in docs], source=source), source, asked)
+            )
         else:
-            bodies.append(Body(endpoint, answers[-1][1], source, params))
+            bodies.append(Body(endpoint, answers[-1][1], source, asked))
     return bodies
 
 
@@ -287,7 +348,9 @@ def merge_pages(docs: Sequence[Mapping[str, Any]], *, source: str) -> dict[str, 
             try:
                 announced = int(page["totalRecords"])
             except (TypeError, ValueError):
-                raise ParseError("bad page block", source=source, field="page.totalRecords", value=page) from None
+                raise ParseError(
+                    "bad page block", source=source, field="page.totalRecords", value=page
+                ) from None
         chunk = doc.get("results")
         if chunk is None:
             chunk = []
@@ -347,10 +410,10 @@ def parse_cash_dividends(
     source = source_name
     code = normalize_issuer(issuer, source=source)
     if not isinstance(doc, Mapping):
-        doc = _json(_decode(doc, source=source), source=source)
-        if endpoint_of(doc, source=source) != CASH_DIVIDENDS:
+        found = _json(_decode(doc, source=source), source=source)
+        if endpoint_of(found, source=source) != CASH_DIVIDENDS:
             raise ParseError(f"not a {CASH_DIVIDENDS} body", source=source)
-        doc = merge_pages([doc], source=source)
+        doc = merge_pages([found], source=source)
     results = doc.get("results")
     if not isinstance(results, list):
         raise ParseError("results is not a list", source=source, field="results")
@@ -359,19 +422,26 @@ def parse_cash_dividends(
         if not isinstance(item, Mapping):
             raise ParseError("result is not an object", source=source, line=line, value=item)
 
-        def date(field: str, *, required: bool = False) -> dt.date | None:
-            value = _required(item.get(field), source=source, line=line, field=field) if required else item.get(field)
-            return _date(value, source=source, line=line, field=field)
+        f = _Fields(item, source, line)
+        date, num = f.date, f.num
 
-        def num(field: str, *, required: bool = False) -> float | None:
-            value = _required(item.get(field), source=source, line=line, field=field) if required else item.get(field)
-            return _number(value, source=source, line=line, field=field)
-
-        label = str(_required(item.get("corporateAction"), source=source, line=line, field="corporateAction")).strip()
-        type_stock = str(_required(item.get("typeStock"), source=source, line=line, field="typeStock")).strip().upper()
+        label = str(
+            _required(
+                item.get("corporateAction"), source=source, line=line, field="corporateAction"
+            )
+        ).strip()
+        type_stock = (
+            str(_required(item.get("typeStock"), source=source, line=line, field="typeStock"))
+            .strip()
+            .upper()
+        )
         last = date("lastDatePriorEx", required=True)
         stamp_text = _text(item.get("lastDateTimePriorEx"))
-        if stamp_text is not None and last is not None and not stamp_text.startswith(last.isoformat()):
+        if (
+            stamp_text is not None
+            and last is not None
+            and not stamp_text.startswith(last.isoformat())
+        ):
             raise ParseError(
                 f"disagrees with lastDatePriorEx {item.get('lastDatePriorEx')}",
                 source=source,
@@ -426,12 +496,15 @@ def parse_supplement(
     if len(doc) != 1:
         raise ParseError("expected one company", source=source, value=len(doc))
     company = doc[0]
+    assert isinstance(company, Mapping)  # endpoint_of checked every element
     code = normalize_issuer(_text(company.get("code")), source=source)
     if code is None:
         raise ParseError("missing company code", source=source, field="code")
     wanted = normalize_issuer(issuer, source=source)
     if wanted is not None and wanted != code:
-        raise ParseError(f"the body is the company {code}, not {wanted}", source=source, field="code", value=code)
+        raise ParseError(
+            f"the body is the company {code}, not {wanted}", source=source, field="code", value=code
+        )
     trading_name = _text(company.get("tradingName"))
     rows = []
     for section, (value_field, column) in _SECTIONS.items():
@@ -445,19 +518,12 @@ def parse_supplement(
             if not isinstance(item, Mapping):
                 raise ParseError("row is not an object", source=where, line=line, value=item)
 
-            def date(field: str, *, required: bool = False) -> dt.date | None:
-                value = item.get(field)
-                if required:
-                    value = _required(value, source=where, line=line, field=field)
-                return _date(value, source=where, line=line, field=field)
+            f = _Fields(item, where, line)
+            date, num = f.date, f.num
 
-            def num(field: str, *, required: bool = False) -> float | None:
-                value = item.get(field)
-                if required:
-                    value = _required(value, source=where, line=line, field=field)
-                return _number(value, source=where, line=line, field=field)
-
-            label = str(_required(item.get("label"), source=where, line=line, field="label")).strip()
+            label = str(
+                _required(item.get("label"), source=where, line=line, field="label")
+            ).strip()
             isin = _text(item.get("isinCode")) or _text(item.get("assetIssued"))
             row: dict[str, Any] = {
                 "issuer": code,
@@ -501,7 +567,11 @@ def parse_file(
     parts = []
     for body in load_bodies(data, source_name=source_name):
         if body.endpoint == SUPPLEMENT:
-            parts.append(parse_supplement(body.doc, source_name=source_name, issuer=issuer, ingested_at=ingested_at))
+            parts.append(
+                parse_supplement(
+                    body.doc, source_name=source_name, issuer=issuer, ingested_at=ingested_at
+                )
+            )
             continue
         code = issuer or _text(body.params.get("issuingCompany"))
         if code is None:
@@ -513,7 +583,11 @@ def parse_file(
         trading = _text(body.params.get("tradingName"))
         parts.append(
             parse_cash_dividends(
-                body.doc, issuer=code, source_name=source_name, trading_name=trading, ingested_at=ingested_at
+                body.doc,
+                issuer=code,
+                source_name=source_name,
+                trading_name=trading,
+                ingested_at=ingested_at,
             )
         )
     return pa.concat_tables(parts) if parts else _table([], ingested_at)
@@ -527,6 +601,11 @@ def split_by_date(table: pa.Table) -> dict[dt.date, pa.Table]:
     for day in sorted(set(table.column("last_date_prior").to_pylist())):
         part = table.filter(pc.equal(table["last_date_prior"], pa.scalar(day, pa.date32())))
         out[day] = part.sort_by(
-            [("issuer", "ascending"), ("endpoint", "ascending"), ("section", "ascending"), ("line_number", "ascending")]
+            [
+                ("issuer", "ascending"),
+                ("endpoint", "ascending"),
+                ("section", "ascending"),
+                ("line_number", "ascending"),
+            ]
         )
     return out
