@@ -14,7 +14,8 @@ footer. Now:
 * ``refined_quotes`` is served from the history layer (``refined_quotes_history``, one sorted
   file a year) when the lake has it: the refine job writes both from the same Arrow table, so the
   rows are the same (tests/query/test_duckdb_history.py proves it). The view selects the R6
-  table's columns in its order (file columns, then ``dt``, ``ticker``).
+  table's columns in its order (file columns, then ``dt``, ``ticker``), and keeps to the
+  tickers the R6 table holds when the job narrowed it (``b3lake.tickers`` in its properties).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def _empty_view_sql(table: TableInfo) -> str:
 
 
 # A table -> the table that holds the same rows in a layout DuckDB reads fast.
+TICKERS_PARAMETER = "b3lake.tickers"  # b3lake.catalog.projection.TICKERS (a narrowed R6 table)
 SERVED_FROM = {"refined_quotes": "refined_quotes_history"}
 
 
@@ -159,8 +161,14 @@ class DuckDBQueryEngine:
         path = glob.replace("'", "''")
         names = [c.name for c in [*table.columns, *table.partition_keys]]
         cols = ", ".join(f'"{n}"' for n in names)
+        where = ""
+        narrowed = table.parameters.get(TICKERS_PARAMETER, "")
+        if narrowed:  # the R6 table holds these tickers only (``--r6_tickers``)
+            values = ", ".join("'" + t.replace("'", "''") + "'" for t in narrowed.split(","))
+            where = f" WHERE ticker IN ({values})"
         return (
-            f"CREATE OR REPLACE VIEW \"{table.name}\" AS SELECT {cols} FROM read_parquet('{path}')"
+            f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT {cols} FROM '
+            f"read_parquet('{path}'){where}"
         )
 
     def _ensure_view(self, con: Any, name: str) -> None:
