@@ -60,6 +60,11 @@ def transpile(sql: str, *, read: str = "trino") -> str:
     sqlglot does the dialect work; ``format_datetime`` (a Joda pattern, which sqlglot passes
     through) becomes ``strftime``.
     """
+    return _translate(sql, read=read)[0]
+
+
+def _translate(sql: str, *, read: str = "trino") -> tuple[str, list[str]]:
+    """:func:`transpile` and the tables the statement reads (one parse for both)."""
     import sqlglot
     from sqlglot import exp
 
@@ -84,7 +89,16 @@ def transpile(sql: str, *, read: str = "trino") -> str:
             )
         return node
 
-    return statements[0].transform(rewrite).sql(dialect="duckdb")
+    tree = statements[0]
+    return tree.transform(rewrite).sql(dialect="duckdb"), _tables_of(tree)
+
+
+def _tables_of(tree: Any) -> list[str]:
+    from sqlglot import exp
+
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    names = {t.name.lower() for t in tree.find_all(exp.Table) if t.name}
+    return sorted(names - ctes)
 
 
 def _duck_type(hive: str) -> str:
@@ -118,15 +132,12 @@ SERVED_FROM = {"refined_quotes": "refined_quotes_history"}
 def referenced_tables(sql: str) -> list[str]:
     """The table names a (Trino) statement reads, lower-cased, without CTE names."""
     import sqlglot
-    from sqlglot import exp
 
     try:
         tree = sqlglot.parse_one(sql, read="trino")
     except sqlglot.errors.ParseError:
         return []
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    names = {t.name.lower() for t in tree.find_all(exp.Table) if t.name}
-    return sorted(names - ctes)
+    return _tables_of(tree)
 
 
 class DuckDBQueryEngine:
@@ -213,9 +224,10 @@ class DuckDBQueryEngine:
     def query(self, sql: str) -> pa.Table:
         import duckdb
 
-        con = self.views(referenced_tables(sql))
+        duck_sql, tables = _translate(sql)
+        con = self.views(tables)
         try:
-            return con.execute(transpile(sql)).to_arrow_table()
+            return con.execute(duck_sql).to_arrow_table()
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
             raise QueryError(message, source=sql.strip()[:80]) from exc
