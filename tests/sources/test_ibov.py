@@ -428,9 +428,11 @@ def test_fetch_errors_name_the_url(day_doc: dict[str, Any]) -> None:
         ibov.fetch_portfolio("IBOV")
 
     responses.replace(responses.GET, url, body="oops", status=503)
-    with pytest.raises(FetchError, match="HTTP 503") as info:
-        ibov.fetch_portfolio("IBOV")
+    calls, waits = len(responses.calls), list[float]()
+    with pytest.raises(FetchError, match="gave up after 4 attempts: HTTP 503") as info:
+        ibov.fetch_portfolio("IBOV", sleep=waits.append)
     assert url in str(info.value)
+    assert len(responses.calls) - calls == 4 and waits == [2.0, 4.0, 8.0]  # the shared policy
 
     responses.replace(responses.GET, url, json={"page": {"totalPages": 0}, "results": None})
     with pytest.raises(FetchError, match="no results"):
@@ -440,7 +442,8 @@ def test_fetch_errors_name_the_url(day_doc: dict[str, Any]) -> None:
 @responses.activate
 def test_fetch_network_error_and_short_pages(day_doc: dict[str, Any]) -> None:
     with pytest.raises(FetchError, match="request failed"):
-        ibov.fetch_portfolio("IBOV")  # nothing registered: responses refuses the connection
+        # Nothing registered: responses refuses the connection (transient: retried, then given up).
+        ibov.fetch_portfolio("IBOV", sleep=lambda _: None)
     first = _pages(day_doc, 30)[0]
     first["page"]["totalPages"] = 1  # B3 announces 87 rows but serves one page
     responses.get(ibov.portfolio_url("IBOV", language="en-us", page_size=30), json=first)
