@@ -19,7 +19,7 @@ REFINED = "refined"
 QUARANTINE = "quarantine"
 SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
 
-RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance")
+RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance", "corporate_actions")
 
 # Refined tables: catalog name -> (prefix under refined/, partition keys).
 REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
