@@ -243,7 +243,7 @@ def _write_report(
 # -- extract --------------------------------------------------------------------------------
 
 
-_KINDS: dict[str, type] = {"str": str, "int": int, "date": str, "list": str}
+_KINDS: dict[str, Any] = {"str": str, "int": int, "date": str, "list": list[str]}
 
 
 def _extract_command(name: str) -> None:
@@ -283,7 +283,7 @@ def _extract_command(name: str) -> None:
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__name__ = f"extract_{name}"
     command.__doc__ = f"{src.summary}\n\nExample: [bold]{src.example}[/bold]"
-    extract_app.command(name)(command)
+    extract_app.command(name.replace("_", "-"))(command)
 
 
 def _register_extract_commands() -> None:
@@ -294,30 +294,6 @@ def _register_extract_commands() -> None:
 
 
 _register_extract_commands()
-
-
-@extract_app.command("corporate-actions")
-def extract_corporate_actions(
-    issuer: Annotated[
-        list[str] | None,
-        typer.Option("--issuer", help="Issuer code (ABEV); repeatable. Downloads both endpoints."),
-    ] = None,
-    file: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--file",
-            help="Saved GetListedCashDividends / GetListedSupplementCompany body or vcr cassette.",
-        ),
-    ] = None,
-) -> None:
-    """Land B3's corporate actions (cash and stock events) in raw/corporate_actions/dt=…/.
-
-    Example: [bold]b3lake extract corporate-actions --issuer ABEV --file GetListedCashDividends_ABEV.json[/bold]
-    """
-    pipeline = _pipeline()
-    with _progress(pipeline):
-        report = pipeline.extract_corporate_actions(issuers=issuer, files=file)
-    console.print(report.line())
 
 
 # -- refine, runs, catalog, query -----------------------------------------------------------

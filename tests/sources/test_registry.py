@@ -16,15 +16,20 @@ from b3lake.sources.base import Fetched, Param, Request, Source, split_by_date
 
 
 def test_builtin_sources_are_registered_once_with_their_raw_prefixes() -> None:
-    assert registry.names()[:3] == ("cotahist", "ibov", "yfinance")
-    assert registry.raw_names()[:3] == ("cotahist", "ibov_portfolio", "yfinance")
+    assert registry.names()[:4] == ("cotahist", "ibov", "yfinance", "corporate_actions")
+    assert registry.raw_names()[:4] == (
+        "cotahist",
+        "ibov_portfolio",
+        "yfinance",
+        "corporate_actions",
+    )
     for source in registry.all_sources():
         assert isinstance(source, Source)
         assert registry.get(source.name) is registry.get(source.raw) is source
 
 
 def test_unknown_source_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="known: cotahist, ibov, yfinance"):
+    with pytest.raises(ConfigError, match="known: cotahist, ibov, yfinance, corporate_actions"):
         registry.get("bloomberg")
 
 
@@ -78,10 +83,13 @@ class ToySource:
             raise SourceError("give --day")
         return Fetched(self._table([("fetched", request["day"], 1)]), input="toy network")
 
+    def groups(self, table: Any) -> list[Any]:
+        return [table]
+
     def split(self, table: Any) -> dict[dt.date, Any]:
         return split_by_date(table, "day")
 
-    def object_name(self, day: dt.date, request: Request) -> str:
+    def object_name(self, day: dt.date, rows: Any, request: Request) -> str:
         return "part-0"
 
     def scheduled(self, day: dt.date, settings: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -147,3 +155,16 @@ def test_registering_a_clashing_name_fails() -> None:
 
     with pytest.raises(ConfigError, match="clashes"):
         registry.register(Clash())
+
+
+def test_the_raw_layout_and_the_jobs_raw_inputs_derive_from_the_registry() -> None:
+    from b3lake.jobs.refine import schemas
+    from b3lake.lake import layout
+
+    assert layout.RAW_SOURCES == registry.raw_names()
+    assert set(layout.RAW_TABLES) == {f"raw_{raw}" for raw in registry.raw_names()}
+    for raw, projection in schemas.RAW_INPUTS.items():
+        full = registry.get(raw).raw_schema()
+        assert [(f.name, f.type) for f in projection] == [
+            (f.name, full.field(f.name).type) for f in projection
+        ]

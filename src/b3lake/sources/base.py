@@ -36,7 +36,8 @@ class Param:
 
     ``kind`` converts the CLI text (``date`` = ``YYYY-MM-DD``, ``list`` = comma-separated);
     ``setting`` names the :class:`~b3lake.settings.Settings` attribute that gives the default when
-    the option is not given (e.g. yfinance's ``tickers``).
+    the option is not given (e.g. yfinance's ``tickers``). A ``list`` flag may be repeated, and
+    each value may hold several comma-separated items.
     """
 
     name: str
@@ -108,12 +109,17 @@ class Source(Protocol):
         """Rows downloaded from the network for ``request.options``."""
         ...
 
+    def groups(self, table: pa.Table) -> list[pa.Table]:
+        """Rows that land as separate objects of a session (most sources: ``[table]``; corporate
+        actions: one group per issuer and endpoint)."""
+        ...
+
     def split(self, table: pa.Table) -> dict[dt.date, pa.Table]:
         """One table per session (the ``dt`` of its raw object), in date order."""
         ...
 
-    def object_name(self, day: dt.date, request: Request) -> str:
-        """The object's name under ``raw/<raw>/dt=<day>/`` (without ``.parquet``)."""
+    def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
+        """The name under ``raw/<raw>/dt=<day>/`` (without ``.parquet``) of the object of ``rows``."""
         ...
 
     def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
@@ -146,8 +152,8 @@ def convert(param: Param, value: Any) -> Any:
         if param.kind == "date":
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         if param.kind == "list":
-            items: Sequence[Any] = value.split(",") if isinstance(value, str) else value
-            return [str(v).strip() for v in items if str(v).strip()]
+            items: Sequence[Any] = [value] if isinstance(value, str) else value
+            return [part.strip() for v in items for part in str(v).split(",") if part.strip()]
     except ValueError:
         message = "not a date (use YYYY-MM-DD)" if param.kind == "date" else f"not an {param.kind}"
         raise ConfigError(message, field=param.flag, value=value) from None

@@ -98,12 +98,15 @@ class CotahistSource:
         body = download_cotahist(year=year, month=month, day=day)
         return Fetched(parse_cotahist(body, source_name=name), input=name)
 
+    def groups(self, table: pa.Table) -> list[pa.Table]:
+        return [table]
+
     def split(self, table: pa.Table) -> dict[dt.date, pa.Table]:
         from b3lake.sources.cotahist.parse import split_by_session
 
         return split_by_session(table)
 
-    def object_name(self, day: dt.date, request: Request) -> str:
+    def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return "part-0"
 
     def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:

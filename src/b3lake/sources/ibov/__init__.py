@@ -130,10 +130,13 @@ class IbovSource:
         table = fetch_portfolio(index, language=language, segment=segment)
         return Fetched(table, input=f"GetPortfolioDay {index} {language} segment {segment}")
 
+    def groups(self, table: pa.Table) -> list[pa.Table]:
+        return [table]
+
     def split(self, table: pa.Table) -> dict[dt.date, pa.Table]:
         return split_by_date(table, "portfolio_date")
 
-    def object_name(self, day: dt.date, request: Request) -> str:
+    def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return str(request.get("index", "IBOV")).upper()
 
     def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:

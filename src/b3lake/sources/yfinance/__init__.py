@@ -101,10 +101,13 @@ class YFinanceSource:
         )
         return Fetched(result.table, input=f"yfinance {','.join(tickers)}", missing=result.missing)
 
+    def groups(self, table: pa.Table) -> list[pa.Table]:
+        return [table]
+
     def split(self, table: pa.Table) -> dict[dt.date, pa.Table]:
         return split_by_date(table, "date")
 
-    def object_name(self, day: dt.date, request: Request) -> str:
+    def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return "part-0"
 
     def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
