@@ -56,7 +56,9 @@ def use_settings(factory: Callable[[], Settings]) -> None:
     _settings = factory
 
 
-def _config(s: Settings, role: str | None, script: str | None, source: str | None) -> VisualJobConfig:
+def _config(
+    s: Settings, role: str | None, script: str | None, source: str | None
+) -> VisualJobConfig:
     from b3lake.jobs.visual.dag import VisualJobConfig
 
     return VisualJobConfig.from_settings(s, role=role, script_location=script, source=source)
@@ -108,7 +110,7 @@ def deploy_visual_job(
     result = deploy(request, settings=s)
     changed = f" ({', '.join(result.changed)})" if result.action == "updated" else ""
     console.print(f"{result.action}: Glue job {result.name}{changed}")
-    console.print(f"Glue Studio: {console_url(result.name, _region(s))}")
+    typer.echo(f"Glue Studio: {console_url(result.name, _region(s))}")  # unwrapped: a link
 
 
 @glue_app.command("diff-visual-job")
@@ -171,7 +173,9 @@ def run_visual_job(
     config = VisualJobConfig.from_settings(s, lake=lake)
     runner = engine_by_name(engine)
     try:
-        run = run_dag(build_nodes(config), engine=runner, storage=storage, lake=lake, catalog=catalog)
+        run = run_dag(
+            build_nodes(config), engine=runner, storage=storage, lake=lake, catalog=catalog
+        )
         for target in run.targets:
             console.print(
                 f"{target.node_id}: {target.data.num_rows:,} rows, {len(target.partitions):,} "

@@ -314,7 +314,9 @@ def build_nodes(config: VisualJobConfig) -> dict[str, dict[str, Any]]:
             }
         }
     else:
-        raise ConfigError("source must be s3 or catalog", field="visual.source", value=config.source)
+        raise ConfigError(
+            "source must be s3 or catalog", field="visual.source", value=config.source
+        )
     mapping = [
         {
             "ToKey": to,
@@ -335,7 +337,9 @@ def build_nodes(config: VisualJobConfig) -> dict[str, dict[str, Any]]:
                 "Inputs": [SOURCE],
                 "SqlQuery": universe_sql(config.universe),
                 "SqlAliases": [{"From": SOURCE, "Alias": RAW_TABLE}],
-                "OutputSchemas": [{"Columns": [*_schema_columns(raw), _column("record_rank", "int")]}],
+                "OutputSchemas": [
+                    {"Columns": [*_schema_columns(raw), _column("record_rank", "int")]}
+                ],
             }
         },
         RENAME: {

@@ -172,7 +172,9 @@ def _session(engine: Engine) -> Any:
 
 def _column(path: Any, label: str, what: str) -> str:
     if not isinstance(path, list) or len(path) != 1 or not isinstance(path[0], str):
-        raise DagError("only top-level fields are interpreted", source=label, field=what, value=path)
+        raise DagError(
+            "only top-level fields are interpreted", source=label, field=what, value=path
+        )
     return path[0]
 
 
@@ -203,9 +205,7 @@ def _aggregate(df: DataFrame, body: dict[str, Any], label: str) -> DataFrame:
         else:
             fn = getattr(F, function, None)
             if fn is None:
-                raise DagError(
-                    "no interpretation of this AggFunc", source=label, value=function
-                )
+                raise DagError("no interpretation of this AggFunc", source=label, value=function)
             expr, name = fn(F.col(column)), f"{function}({column})"
         if function in ("count", "countDistinct") or (
             function in ("sum", "sumDistinct") and types.get(column) in integral
@@ -354,9 +354,7 @@ def write_target(storage: Storage, catalog: Catalog | None, target: TargetWrite)
             target.table,
             location=target.prefix,
             columns=columns_from_arrow(file_schema),
-            partition_keys=columns_from_arrow(
-                _partition_schema(parts, target.partition_keys)
-            ),
+            partition_keys=columns_from_arrow(_partition_schema(parts, target.partition_keys)),
         )
         if written:
             catalog.add_partitions(target.table, [w.values for w in written])

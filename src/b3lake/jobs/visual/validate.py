@@ -126,9 +126,10 @@ def _check(value: Any, shape: Any, where: str, label: str) -> None:
             fail(f"must be >= {meta['min']}", value)
         if "max" in meta and value > meta["max"]:
             fail(f"must be <= {meta['max']}", value)
-    elif kind in ("double", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            fail("expected a number", value)
+    elif kind in ("double", "float") and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        fail("expected a number", value)
 
 
 def node_type(node_id: str, node: Any) -> tuple[str, dict[str, Any]]:
@@ -171,7 +172,9 @@ def _check_sql(node_id: str, label: str, body: Mapping[str, Any]) -> None:
             )
         name = alias["Alias"]
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise DagError("an alias is a plain SQL identifier", source=label, field=where, value=name)
+            raise DagError(
+                "an alias is a plain SQL identifier", source=label, field=where, value=name
+            )
         if name in seen or alias["From"] in seen.values():
             raise DagError("an alias or input appears twice", source=label, field=where, value=name)
         seen[name] = alias["From"]
@@ -181,9 +184,7 @@ def _check_sql(node_id: str, label: str, body: Mapping[str, Any]) -> None:
             )
     missing = [i for i in inputs if i not in seen.values()]
     if missing:
-        raise DagError(
-            "every input of a SparkSQL node needs an alias", source=label, value=missing
-        )
+        raise DagError("every input of a SparkSQL node needs an alias", source=label, value=missing)
 
 
 def validate_nodes(nodes: Any) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -205,7 +206,9 @@ def validate_nodes(nodes: Any) -> dict[str, tuple[str, dict[str, Any]]]:
         label = _label(node_id, nodes[node_id])
         for i, ref in enumerate(body.get("Inputs", [])):
             if ref == node_id:
-                raise DagError("a node cannot read itself", source=label, field=f"{kind}.Inputs[{i}]")
+                raise DagError(
+                    "a node cannot read itself", source=label, field=f"{kind}.Inputs[{i}]"
+                )
             if ref not in parsed:
                 raise DagError(
                     "input names no node of the DAG",
@@ -227,7 +230,9 @@ def validate_nodes(nodes: Any) -> dict[str, tuple[str, dict[str, Any]]]:
     return parsed
 
 
-def _check_acyclic(nodes: Mapping[str, Any], parsed: Mapping[str, tuple[str, dict[str, Any]]]) -> None:
+def _check_acyclic(
+    nodes: Mapping[str, Any], parsed: Mapping[str, tuple[str, dict[str, Any]]]
+) -> None:
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
     def visit(node_id: str, path: list[str]) -> None:
