@@ -19,13 +19,15 @@ REFINED = "refined"
 QUARANTINE = "quarantine"
 SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
 
-RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance")
+RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance", "corporate_actions")
 
 # Refined tables: catalog name -> (prefix under refined/, partition keys).
 REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "refined_quotes": ("quotes", ("dt", "ticker")),
     "refined_monthly": ("monthly", ("month",)),
     "refined_ibov_portfolio": ("ibov_portfolio", ("dt",)),
+    # The same rows as refined_quotes, one file per year (b3lake.lake.history).
+    "refined_quotes_history": ("quotes_history", ("year",)),
 }
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     f"raw_{source}": (source, ("dt",)) for source in RAW_SOURCES
