@@ -161,7 +161,7 @@ def test_the_raw_layout_and_the_jobs_raw_inputs_derive_from_the_registry() -> No
     from b3lake.jobs.refine import schemas
     from b3lake.lake import layout
 
-    assert layout.RAW_SOURCES == registry.raw_names()
+    assert registry.raw_names() == layout.RAW_SOURCES
     assert set(layout.RAW_TABLES) == {f"raw_{raw}" for raw in registry.raw_names()}
     for raw, projection in schemas.RAW_INPUTS.items():
         full = registry.get(raw).raw_schema()
