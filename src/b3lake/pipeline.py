@@ -35,6 +35,8 @@ class ExtractReport:
     rows_read: int = 0
     writes: list[RawWrite] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # e.g. yfinance tickers with no data
+    #: Problems that did not stop the input landing (file, line, field and what was done).
+    findings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -56,7 +58,25 @@ class ExtractReport:
         )
         if self.missing:
             text += f"; no data for {', '.join(self.missing)}"
+        if self.findings:
+            text += f"; {len(self.findings)} quality finding(s): {' | '.join(self.findings)}"
         return text
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """Several inputs as one table; their findings (schema metadata) merged, not the first's only."""
+    import pyarrow as pa
+
+    from b3lake.sources.base import FINDINGS_KEY, findings_of, with_findings
+
+    findings = [f for t in tables for f in findings_of(t)]
+    plain = [
+        t.replace_schema_metadata({k: v for k, v in t.schema.metadata.items() if k != FINDINGS_KEY})
+        if t.schema.metadata and FINDINGS_KEY in t.schema.metadata
+        else t
+        for t in tables
+    ]
+    return with_findings(pa.concat_tables(plain), findings)
 
 
 @contextmanager
@@ -140,7 +160,7 @@ class Pipeline:
         ConfigError; missing ones take the param's setting, then its default). Every input is split
         by session and each session lands as one raw object (``raw/<raw>/dt=…/<name>.parquet``).
         """
-        from b3lake.sources.base import Request
+        from b3lake.sources.base import Request, findings_of
 
         src = registry.get(source) if isinstance(source, str) else source
         request = Request(
@@ -157,6 +177,7 @@ class Pipeline:
                     table = src.parse(path, request)
                 report.inputs.append(str(path))
                 report.rows_read += table.num_rows
+                report.findings += [str(f) for f in findings_of(table)]
                 if src.land_each_input:
                     self._land(report, src, request, table)
                 else:
@@ -167,13 +188,10 @@ class Pipeline:
             report.inputs.append(fetched.input)
             report.missing = list(fetched.missing)
             report.rows_read += fetched.table.num_rows
+            report.findings += [str(f) for f in findings_of(fetched.table)]
             tables.append(fetched.table)
         if tables:
-            import pyarrow as pa
-
-            self._land(
-                report, src, request, tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-            )
+            self._land(report, src, request, tables[0] if len(tables) == 1 else _concat(tables))
         return report
 
     def _options(self, src: Source, given: dict[str, Any]) -> dict[str, Any]:

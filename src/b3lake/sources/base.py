@@ -15,12 +15,13 @@ and must stay light (a test imports the registry and checks that pyarrow, numpy 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from b3lake.errors import ConfigError, SourceError
+from b3lake.errors import B3LakeError, ConfigError, SourceError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -125,6 +126,49 @@ class Source(Protocol):
     def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
         """What the scheduled extract lands for session ``day``: ``(label, options)`` pairs."""
         ...
+
+
+FINDINGS_KEY = b"b3lake.findings"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem in an input that did not stop it landing (file, line, field, what was done)."""
+
+    message: str
+    source: str | None = None
+    line: int | None = None
+    field: str | None = None
+    value: Any = None
+
+    @classmethod
+    def of(cls, error: B3LakeError, action: str) -> Finding:
+        """The finding for an error that was tolerated: ``action`` says what was done instead."""
+        return cls(
+            f"{action} ({error.message})", error.source, error.line, error.field, error.value
+        )
+
+    def __str__(self) -> str:
+        return str(
+            B3LakeError(
+                self.message, source=self.source, line=self.line, field=self.field, value=self.value
+            )
+        )
+
+
+def with_findings(table: pa.Table, findings: Sequence[Finding]) -> pa.Table:
+    """The table with its findings in the schema metadata (the raw writer keeps it in the object)."""
+    if not findings:
+        return table
+    meta = dict(table.schema.metadata or {})
+    meta[FINDINGS_KEY] = json.dumps([asdict(f) for f in findings], default=str).encode()
+    return table.replace_schema_metadata(meta)
+
+
+def findings_of(table: pa.Table) -> list[Finding]:
+    """The findings :func:`with_findings` attached (none for most tables)."""
+    raw = (table.schema.metadata or {}).get(FINDINGS_KEY)
+    return [Finding(**f) for f in json.loads(raw)] if raw else []
 
 
 def split_by_date(table: pa.Table, column: str) -> dict[dt.date, pa.Table]:

@@ -2,6 +2,17 @@
 
 latin-1, ``;``-separated: a title line (``IBOV - Carteira do Dia 03/10/25``), a header, one row
 per constituent (B3 ends each with ``;``), then the total and "Redutor" rows.
+
+The same file opened and re-saved by a spreadsheet program lands the same rows: its title line is
+padded with ``;``, its rows lose the trailing ``;``, and the total is written ``100``. When the
+title line carries no date, a pt-br export's file name gives it (``IBOVDia_dd-mm-yy``).
+
+Decision: a malformed "Redutor" value (B3 printed one as ``18.296.80337677573``) does not reject
+the file. The reductor is the index's divisor, read by nothing downstream, while the constituents,
+quantities and weights are intact and pass every check; rejecting would lose a day's portfolio over
+a figure nobody uses. The rows land with ``reductor`` null and a quality finding naming file, line
+and field (kept in the raw object's metadata and printed by the extract). A malformed constituent
+or total still rejects the file.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from b3lake.errors import FetchError, ParseError
+from b3lake.sources.base import Finding, with_findings
 from b3lake.sources.ibov.common import (
     Row,
     check_and_build,
@@ -54,7 +66,10 @@ _CSV_COLUMNS: dict[str, tuple[str, str]] = {
     "sector": ("sector", EN_US),
     "part": ("part", ""),
 }
-_TITLE = re.compile(r"^\s*(?P<index>[A-Z0-9]+)\s+-\s+.*?(?P<date>\d{2}/\d{2}/\d{2,4})\s*$")
+# The title line: ``IBOV - Carteira do Dia 03/10/25`` (a spreadsheet pads it with ``;``).
+_TITLE = re.compile(r"^\s*(?P<index>[A-Z0-9]+)\s+-\s+\D*?(?P<date>\d{2}/\d{2}/\d{2,4})?\s*$")
+# B3 names a pt-br export ``IBOVDia_dd-mm-yy.csv``: the date when the title line has none.
+_FILE_DATE = re.compile(r"Dia_(?P<d>\d{2})-(?P<m>\d{2})-(?P<y>\d{2}|\d{4})(?!\d)")
 _TOTAL_KEYS = ("quantidadeteoricatotal", "totaltheoreticalquantity", "totaltheorethicalquantity")
 _REDUCTOR_KEYS = ("redutor", "reductor")
 
@@ -65,6 +80,18 @@ def _csv_column(cell: str) -> str | None:
         return "accum"
     entry = _CSV_COLUMNS.get(key)
     return entry[0] if entry else None
+
+
+def _file_name_date(name: str) -> dt.date | None:
+    """``IBOVDia_03-10-25.csv`` -> 2025-10-03 (B3's day-first name of a pt-br export)."""
+    match = _FILE_DATE.search(name.rsplit("/", 1)[-1])
+    if match is None:
+        return None
+    year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
+    try:
+        return dt.date(year, int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
 
 
 def _decode_csv(data: bytes) -> str:
@@ -127,10 +154,13 @@ def parse_portfolio_csv(
 
     title_index, title_date = None, None
     for i in range(header_at):
-        match = _TITLE.match(lines[i])
+        match = _TITLE.match(lines[i].rstrip().rstrip(";"))
         if match:
             title_index = match["index"]
-            title_date = parse_header_date(match["date"], language=lang, source=source)
+            if match["date"]:
+                title_date = parse_header_date(match["date"], language=lang, source=source)
+    if title_date is None and portfolio_date is None and lang == PT_BR:
+        title_date = _file_name_date(source)
     if title_index is not None and title_index != index:
         raise ParseError(
             f"the file is the {title_index} portfolio, not {index}: pass index=",
@@ -150,6 +180,8 @@ def parse_portfolio_csv(
     width = len(columns)
     rows: list[Row] = []
     total = reductor = total_part = None
+    trailer = False
+    findings: list[Finding] = []
     for i in range(header_at + 1, len(lines)):
         line_no = i + 1
         raw = lines[i]
@@ -175,9 +207,15 @@ def parse_portfolio_csv(
                 raise ParseError(
                     "reductor row needs one value", source=source, line=line_no, value=raw
                 )
-            reductor = num(values[0], "reductor", line_no)
+            trailer = True
+            try:
+                reductor = num(values[0], "reductor", line_no)
+            except ParseError as exc:
+                # The reductor is the index's divisor, not a constituent's figure: the weights and
+                # quantities are intact (and checked below), so they land with a null reductor.
+                findings.append(Finding.of(exc, "reductor is malformed: stored as null"))
             continue
-        if total is not None or reductor is not None:
+        if total is not None or trailer:
             raise ParseError(
                 "constituent row after the totals", source=source, line=line_no, value=raw
             )
@@ -208,7 +246,7 @@ def parse_portfolio_csv(
     if total is None:
         raise ParseError("no total row (Quantidade Teórica Total)", source=source, line=len(lines))
     segment = 2 if "sector" in columns else 1
-    return check_and_build(
+    table = check_and_build(
         rows,
         index=index,
         day=day,
@@ -220,3 +258,4 @@ def parse_portfolio_csv(
         source=source,
         ingested_at=ingested_at,
     )
+    return with_findings(table, findings)

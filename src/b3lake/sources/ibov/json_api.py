@@ -2,7 +2,8 @@
 
 Numbers and the header date follow the response's language (pt-br ``dd/mm/yy`` and ``1.234,5``;
 en-us ``mm/dd/yy`` and ``1,234.5``), told from the header text or the number format.
-``GetTheoricalPortfolio`` answers without a header date: the caller gives the date.
+``GetTheoricalPortfolio`` answers without a header date: the caller gives the date. A malformed
+header reductor is stored as null with a quality finding, as in the CSV export (see csv_export).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from b3lake.errors import FetchError, ParseError
+from b3lake.sources.base import Finding, with_findings
 from b3lake.sources.ibov.common import (
     Row,
     check_and_build,
@@ -125,7 +127,12 @@ def parse_portfolio_json(
         return fn(str(value), language=lang, source=source, line=line, field=field)
 
     reductor_text = header.get("reductor", header.get("textReductionFactor"))
-    reductor = None if text_or_none(reductor_text) is None else num(reductor_text, "reductor", None)
+    reductor, findings = None, list[Finding]()
+    if text_or_none(reductor_text) is not None:
+        try:
+            reductor = num(reductor_text, "reductor", None)
+        except ParseError as exc:  # as in the CSV export: the divisor only, the rows are intact
+            findings.append(Finding.of(exc, "reductor is malformed: stored as null"))
     total = (
         None
         if text_or_none(header.get("theoricalQty")) is None
@@ -159,7 +166,7 @@ def parse_portfolio_json(
                 part_text=part_text,
             )
         )
-    return check_and_build(
+    table = check_and_build(
         rows,
         index=index,
         day=day,
@@ -171,3 +178,4 @@ def parse_portfolio_json(
         source=source,
         ingested_at=ingested_at,
     )
+    return with_findings(table, findings)
