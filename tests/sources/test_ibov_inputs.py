@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import b3lake
 from b3lake.errors import ParseError
 from b3lake.pipeline import Pipeline
 from b3lake.settings import Settings
@@ -28,6 +29,8 @@ from b3lake.sources import ibov
 from b3lake.sources.base import findings_of
 from b3lake.storage.local import LocalStorage
 
+# The subprocess runs the code under test (this checkout's src/, not another install).
+SRC = str(Path(b3lake.__file__).resolve().parents[1])
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ibov"
 EXPORT = FIXTURES / "IBOVDia_03-10-25.csv"
 RESAVED = FIXTURES / "IBOVDia_03-10-25_resaved.csv"
@@ -122,7 +125,7 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path), "PYTHONPATH": SRC},
         timeout=300,
     )
 
