@@ -12,7 +12,9 @@ What it writes (names are a contract with infra/, see dist/manifest.json):
     dist/lambda/trigger.zip                  the b3lake sources only (the trigger needs stdlib + boto3)
     dist/lambda/extract.zip                  b3lake + the pure-Python dependencies that neither the Lambda runtime
                                              nor the AWS SDK for pandas layer (pyarrow, pandas, numpy) provide
-    dist/manifest.json                       file names, sizes and sha256 of the above; read by infra/envs/dev
+    dist/manifest.json                       file names, sizes and sha256 of the above, and the lake's tables (from
+                                             b3lake.tables: name, location, partition keys, columns); read by
+                                             infra/envs/dev, whose catalog module defines the refined tables from it
 
 Reproducible: every zip has its entries sorted, a fixed timestamp (SOURCE_DATE_EPOCH, default 1980-01-01) and fixed
 permissions, so two builds of the same sources give identical bytes. Network: only the wheel's isolated build
@@ -301,6 +303,29 @@ def build_extract_zip(root: Path, out: Path, epoch: int) -> tuple[Path, list[str
     return target, pins, unzipped
 
 
+def table_specs(root: Path) -> dict:
+    """The lake's tables as ``b3lake.tables.manifest()`` of the project at ``root`` gives them.
+
+    Read in a child interpreter with only ``root/src`` on the path, so the tables are those of the
+    sources being packaged (not of whatever b3lake this interpreter has installed); the specs import
+    no third-party package.
+    """
+    code = "import json, b3lake.tables as t; print(json.dumps(t.manifest(), sort_keys=True))"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(root / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-10:])
+        raise PackageError(f"reading the table specs of {root / 'src'} failed:\n{tail}")
+    return json.loads(result.stdout)
+
+
 def write_manifest(root: Path, out: Path, built: dict[str, Path], extra: dict) -> Path:
     """manifest.json: what infra/envs/dev uploads. Keeps the names of earlier builds of the other artifacts."""
     path = out / MANIFEST
@@ -312,6 +337,7 @@ def write_manifest(root: Path, out: Path, built: dict[str, Path], extra: dict) -
             "version": meta["version"],
             "glue_script": GLUE_SCRIPT,
             "lambda": {"trigger": TRIGGER_ZIP, "extract": EXTRACT_ZIP},
+            "tables": table_specs(root),
         }
     )
     manifest.setdefault("wheel", f"{meta['name']}-{meta['version']}-py3-none-any.whl")

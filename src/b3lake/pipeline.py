@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from b3lake import tables
 from b3lake.backends import Backend, build_backend
 from b3lake.errors import JobError, QueryError, SourceError
 from b3lake.events.local_bus import LocalEventBus
@@ -381,11 +382,11 @@ def run_pipeline(
             row["s"],
             row["t"],
         )
-        for table in ("refined_monthly", "refined_ibov_portfolio"):
-            counts[f"{table} rows"] = scalar(f"SELECT count(*) FROM {table}")
+        for spec in tables.refined_tables():  # every registered table (refined_quotes above)
+            if spec.name != "refined_quotes":
+                counts[f"{spec.name} rows"] = scalar(f"SELECT count(*) FROM {spec.name}")
         counts["quarantined rows"] = sum(
-            scalar(f"SELECT count(*) FROM {t}")
-            for t in ("quarantine_quotes", "quarantine_ibov_portfolio")
+            scalar(f"SELECT count(*) FROM {t.name}") for t in tables.quarantine_tables()
         )
         counts["refined_quotes partitions"] = len(
             backend.catalog.get_table("refined_quotes").partitions

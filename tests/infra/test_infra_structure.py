@@ -4,7 +4,7 @@
 - the Glue script key and artifact names match what scripts/package.py builds;
 - the job's own default arguments are among those the entry script reads;
 - the S3 notification filter matches b3lake.lake.layout (raw/, .parquet);
-- the catalog tables' names, prefixes and partition keys match layout.REFINED_TABLES;
+- the catalog tables come from the table specs through dist/manifest.json (no table repeated in HCL);
 - the Lambda environment names are real b3lake settings;
 - IAM allows no wildcard action and no "*" resource for actions that support resource-level permissions;
 - every variable is typed and described, every output described; no account id or region is hard-coded.
@@ -361,28 +361,59 @@ def test_notification_filter_matches_layout() -> None:
     )
 
 
-def test_catalog_tables_match_layout() -> None:
-    from b3lake.lake import layout
+def test_catalog_tables_come_from_the_specs_through_the_manifest() -> None:
+    """Terraform's catalog tables are the specs' (b3lake.tables): package.py writes them into
+    manifest.json, envs/dev hands them to the catalog module, which repeats no table or column."""
+    from b3lake import tables
 
-    tables = locals_of(MODULES / "catalog" / "main.tf")["tables"]
-    assert set(tables) == set(layout.REFINED_TABLES)
-    for name, (prefix, partition_keys) in layout.REFINED_TABLES.items():
-        assert tables[name]["prefix"] == prefix, name
-        assert tuple(k["name"] for k in tables[name]["partition_keys"]) == partition_keys, name
-        types = {k["name"]: k["type"] for k in tables[name]["partition_keys"]}
-        assert types.get("dt", "date") == "date" and types.get("ticker", "string") == "string"
-        assert types.get("month", "string") == "string"
-        columns = [c["name"] for c in tables[name]["columns"]]
-        assert len(columns) == len(set(columns)), f"{name}: duplicate columns"
-        assert not set(columns) & set(partition_keys), f"{name}: a partition key is also a column"
+    package = _package_module()
+    manifest = package.table_specs(ROOT)  # what `make package` writes under "tables"
+    assert manifest == tables.manifest()
+    refined = {t.name for t in tables.refined_tables()}
+    assert {n for n, t in manifest.items() if t["layer"] == "refined"} == refined
+    for name, entry in manifest.items():
+        spec = tables.table(name)
+        assert entry["location"] == spec.location, name
+        assert [(c["name"], c["type"]) for c in entry["columns"]] == [
+            (c.name, c.type) for c in spec.columns
+        ], name
+        assert [(c["name"], c["type"]) for c in entry["partition_keys"]] == [
+            (c.name, c.type) for c in spec.partition_keys
+        ], name
+        # The columns as the refine job registers them (Arrow schema -> Hive types) are the same.
+        from b3lake.catalog.schema import columns_from_arrow
+        from b3lake.tables.arrow import file_schema
+
+        assert columns_from_arrow(file_schema(spec)) == list(spec.columns), name
+
+    # envs/dev passes the manifest's tables; the module takes them as a typed variable whose
+    # attributes are exactly a manifest entry's.
+    assert module_calls()["catalog"]["tables"] == "${local.manifest.tables}"
+    variables = {
+        k: v
+        for entry in load_hcl(MODULES / "catalog" / "variables.tf")["variable"]
+        for k, v in entry.items()
+    }
+    declared = re.findall(r"(\w+)\s*=", variables["tables"]["type"].split("object(", 1)[1])
+    top = [a for a in declared if a not in {"name", "type"}]
+    assert set(top) == set(next(iter(manifest.values()))), top
+    assert variables["layers"]["default"] == ["refined"]
+    main_tf = (MODULES / "catalog" / "main.tf").read_text()
+    for spec in tables.TABLES.values():
+        assert f"{spec.name} " not in main_tf and f"{spec.name}=" not in main_tf, spec.name
+        for column in spec.columns:
+            assert f'"{column.name}"' not in main_tf, f"{spec.name}.{column.name} repeated in HCL"
+
+    module_locals = locals_of(MODULES / "catalog" / "main.tf")
+    assert "var.tables" in module_locals["tables"] and "var.layers" in module_locals["tables"]
     resource = {n: b for _, n, b in blocks(load_hcl(MODULES / "catalog" / "main.tf"), "resource")}[
         "refined"
     ]
+    assert resource["for_each"] == "${var.manage_tables ? local.tables : {}}"
     sd = resource["storage_descriptor"][0]
-    assert (
-        sd["location"]
-        == "s3://${var.lake_bucket_id}/${var.lake_prefix}refined/${each.value.prefix}/"
-    )
+    assert sd["location"] == "s3://${var.lake_bucket_id}/${var.lake_prefix}${each.value.location}"
+    assert sd["dynamic"][0]["columns"]["for_each"] == "${each.value.columns}"
+    assert resource["dynamic"][0]["partition_keys"]["for_each"] == "${each.value.partition_keys}"
     assert (
         sd["ser_de_info"][0]["serialization_library"]
         == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"

@@ -24,6 +24,8 @@ from infra_support import (
     write_cli_config,
 )
 
+from b3lake import tables as table_specs
+
 pytestmark = pytest.mark.terraform
 
 REGION = "us-east-1"
@@ -140,6 +142,8 @@ def _fake_dist(dist: Path) -> dict[str, Any]:
         "wheel": "b3lake-0.0.0-py3-none-any.whl",
         "glue_script": "glue/glue_refine.py",
         "lambda": {"trigger": "lambda/trigger.zip", "extract": "lambda/extract.zip"},
+        # The real tables, as scripts/package.py writes them from the specs (b3lake.tables).
+        "tables": table_specs.manifest(),
     }
     (dist / "glue").mkdir(parents=True)
     (dist / "lambda").mkdir()
@@ -375,18 +379,26 @@ def _check_deployment(
         body = s3.get_object(Bucket=scripts, Key=key)["Body"].read()
         assert body == (dist / local).read_bytes(), key
 
-    # Catalog tables in the existing default database.
+    # Catalog tables in the existing default database: the specs' refined tables, column for column.
     tables = {t["Name"]: t for t in glue.get_tables(DatabaseName="default")["TableList"]}
-    expected_partitions = {
+    assert {t.name for t in table_specs.refined_tables()} <= set(tables)
+    assert {
         "refined_quotes": [("dt", "date"), ("ticker", "string")],
         "refined_monthly": [("month", "string")],
         "refined_ibov_portfolio": [("dt", "date")],
-    }
-    for name, partitions in expected_partitions.items():
-        table = tables[name]
-        assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == partitions
+    }.items() <= {
+        n: [(k["Name"], k["Type"]) for k in t["PartitionKeys"]] for n, t in tables.items()
+    }.items()
+    for spec in table_specs.refined_tables():
+        table = tables[spec.name]
+        assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [
+            (c.name, c.type) for c in spec.partition_keys
+        ]
         sd = table["StorageDescriptor"]
-        assert sd["Location"].startswith(f"s3://{lake}/refined/")
+        assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == [
+            (c.name, c.type) for c in spec.columns
+        ]
+        assert sd["Location"] == f"s3://{lake}/{spec.location}"
         assert (
             sd["SerdeInfo"]["SerializationLibrary"]
             == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"

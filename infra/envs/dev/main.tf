@@ -145,6 +145,7 @@ module "catalog" {
   database_name   = var.catalog_database
   create_database = var.create_catalog_database
   manage_tables   = var.manage_catalog_tables
+  tables          = local.manifest.tables
   lake_bucket_id  = module.lake_storage.lake_bucket_id
   lake_prefix     = var.lake_prefix
 }

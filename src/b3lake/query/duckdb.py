@@ -1,7 +1,9 @@
 """DuckDB over the lake: each catalogued table is a view on its Parquet files.
 
 SQL is written for Athena (Trino dialect) and transpiled with sqlglot, so the same queries run
-in both places.
+in both places. A refined table of the registry (``b3lake.tables``) that the catalog does not
+know yet is an empty view with the spec's columns: on AWS, Terraform defines the refined tables
+from the same specs before any run, so Athena shows them empty too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from b3lake.storage import Storage
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-_DUCK_TYPES = {"string": "VARCHAR", "date": "DATE", "int": "INTEGER", "bigint": "BIGINT"}
 
 
 # Joda-Time pattern letters (Trino's format_datetime) as strftime directives, longest first.
@@ -96,6 +96,22 @@ def _empty_view_sql(table: TableInfo) -> str:
     return f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT {cols or "NULL AS x"} WHERE false'
 
 
+def _registered_refined_tables(database: str) -> list[TableInfo]:
+    """The registry's refined tables as the catalog would describe them (Terraform's tables)."""
+    from b3lake import tables
+
+    return [
+        TableInfo(
+            name=spec.name,
+            database=database,
+            location=spec.location,
+            columns=list(spec.columns),
+            partition_keys=list(spec.partition_keys),
+        )
+        for spec in tables.refined_tables()
+    ]
+
+
 class DuckDBQueryEngine:
     def __init__(self, storage: Storage, catalog: Catalog) -> None:
         self.storage = storage
@@ -108,9 +124,7 @@ class DuckDBQueryEngine:
         # One glob per table: DuckDB lists the files itself (much faster than naming each of the
         # dt x ticker layout's many small files) and prunes partitions on WHERE clauses.
         glob = self.storage.uri(table.location.rstrip("/")) + "/**/*.parquet"
-        hive_types = ", ".join(
-            f"'{c.name}': {_DUCK_TYPES.get(c.type, 'VARCHAR')}" for c in table.partition_keys
-        )
+        hive_types = ", ".join(f"'{c.name}': {_duck_type(c.type)}" for c in table.partition_keys)
         options = "hive_partitioning = true, union_by_name = true"
         if hive_types:
             options += f", hive_types = {{{hive_types}}}"
@@ -124,12 +138,17 @@ class DuckDBQueryEngine:
             con = duckdb.connect()
             # Footers of the many small partition files are read once per connection.
             con.execute("SET parquet_metadata_cache = true")
-            for table in self.catalog.list_tables():
+            catalogued = self.catalog.list_tables()
+            for table in catalogued:
                 try:
                     con.execute(self._view_sql(table))
                 except duckdb.IOException:
                     # Catalogued but no files yet (e.g. nothing quarantined): an empty table
                     # with the catalogued columns, as Athena would show it.
+                    con.execute(_empty_view_sql(table))
+            known = {t.name for t in catalogued}
+            for table in _registered_refined_tables(self.catalog.database):
+                if table.name not in known:
                     con.execute(_empty_view_sql(table))
             self._con = con
         return self._con

@@ -31,9 +31,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from b3lake import tables
 from b3lake.errors import ConfigError, JobError
 from b3lake.jobs.refine import quality, schemas, transform
 from b3lake.lake import layout
+from b3lake.tables import TableSpec, arrow
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -255,48 +257,46 @@ def _count_by_rule(table: pa.Table) -> dict[str | None, int]:
 
 @dataclass
 class _Output:
-    name: str  # catalog table name
-    prefix: str  # key prefix
-    keys: tuple[str, ...]
-    file_schema: pa.Schema
+    spec: TableSpec  # the table (name, location, keys, schema, sort order)
     table: pa.Table
     rewritten: list[str]  # partition prefixes (relative) this run owns
-    sort_by: list[str]
 
 
 def _write(
     storage: Storage, catalog: Catalog, out: _Output, report: RefineReport, full: bool
 ) -> None:
-    from b3lake.catalog.schema import columns_from_arrow
     from b3lake.lake import parquet_io
 
-    full_schema = schemas.full_schema(out.file_schema, out.keys)
-    table = conform(out.table, full_schema, out.name)
-    written = parquet_io.write_partitions(storage, out.prefix, table, out.keys, sort_by=out.sort_by)
-    owned = [out.prefix] if full else [out.prefix + p for p in out.rewritten]
+    spec = out.spec
+    table = conform(out.table, arrow.full_schema(spec), spec.name)
+    written = parquet_io.write_partitions(
+        storage, spec.location, table, spec.keys, sort_by=list(spec.sort_by)
+    )
+    owned = [spec.location] if full else [spec.location + p for p in out.rewritten]
     stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
     if stale:
         storage.delete_keys(stale)
     report.objects_deleted += len(stale)
-    report.partitions_written[out.name] = len(written)
-    columns = columns_from_arrow(out.file_schema)
-    partition_keys = columns_from_arrow(schemas.partition_schema(out.keys))
+    report.partitions_written[spec.name] = len(written)
     # Cheap and idempotent on every catalog: the local one writes only shards (and table.json)
     # whose bytes change, Glue skips a same-definition table update and ignores partitions that
     # exist already.
     catalog.upsert_table(
-        out.name, location=out.prefix, columns=columns, partition_keys=partition_keys
+        spec.name,
+        location=spec.location,
+        columns=list(spec.columns),
+        partition_keys=list(spec.partition_keys),
     )
     kept = {tuple(sorted(w.values.items())) for w in written}
     gone = []
     for key in stale:
-        values = parquet_io.partition_values(key[len(out.prefix) :])
+        values = parquet_io.partition_values(key[len(spec.location) :])
         if tuple(sorted(values.items())) not in kept and values not in gone:
             gone.append(values)
     if gone:
-        catalog.drop_partitions(out.name, gone)
+        catalog.drop_partitions(spec.name, gone)
     if written:
-        catalog.add_partitions(out.name, [w.values for w in written])
+        catalog.add_partitions(spec.name, [w.values for w in written])
 
 
 # --------------------------------------------------------------------------------------- run
@@ -375,34 +375,17 @@ def run(
         )
         report.refined_rows["refined_quotes"] = quotes_out.num_rows
         report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
+        sessions_written = [f"dt={d.isoformat()}/" for d in plan.quote_sessions]
+        quotes_spec = tables.table("refined_quotes")
+        assert quotes_spec.quarantine is not None
         outputs += [
+            _Output(quotes_spec, quotes_out, sessions_written),
             _Output(
-                "refined_quotes",
-                layout.refined_prefix("refined_quotes"),
-                layout.REFINED_TABLES["refined_quotes"][1],
-                schemas.REFINED_QUOTES,
-                quotes_out,
-                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
-                ["source"],
-            ),
-            _Output(
-                "refined_monthly",
-                layout.refined_prefix("refined_monthly"),
-                layout.REFINED_TABLES["refined_monthly"][1],
-                schemas.REFINED_MONTHLY,
+                tables.table("refined_monthly"),
                 monthly_arrow,
                 [f"month={m}/" for m in plan.months],
-                ["ticker", "source"],
             ),
-            _Output(
-                "quarantine_quotes",
-                layout.quarantine_prefix("refined_quotes"),
-                ("dt",),
-                schemas.QUARANTINE_QUOTES,
-                bad,
-                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
-                ["ticker", "source", "record_key", "source_file", "line_number"],
-            ),
+            _Output(quotes_spec.quarantine, bad, sessions_written),
         ]
 
     if plan.portfolio_dates:
@@ -432,25 +415,11 @@ def run(
         )
         report.refined_rows["refined_ibov_portfolio"] = portfolio.num_rows
         rewritten = [f"dt={d.isoformat()}/" for d in plan.portfolio_dates]
+        portfolio_spec = tables.table("refined_ibov_portfolio")
+        assert portfolio_spec.quarantine is not None
         outputs += [
-            _Output(
-                "refined_ibov_portfolio",
-                layout.refined_prefix("refined_ibov_portfolio"),
-                layout.REFINED_TABLES["refined_ibov_portfolio"][1],
-                schemas.REFINED_IBOV_PORTFOLIO,
-                portfolio,
-                rewritten,
-                ["index", "ticker"],
-            ),
-            _Output(
-                "quarantine_ibov_portfolio",
-                layout.quarantine_prefix("refined_ibov_portfolio"),
-                ("dt",),
-                schemas.QUARANTINE_IBOV_PORTFOLIO,
-                bad,
-                rewritten,
-                ["index", "ticker", "segment", "source_file", "line_number"],
-            ),
+            _Output(portfolio_spec, portfolio, rewritten),
+            _Output(portfolio_spec.quarantine, bad, rewritten),
         ]
 
     with _stage(report, "write"):
