@@ -287,6 +287,30 @@ def extract_yfinance(
     console.print(report.line())
 
 
+@extract_app.command("corporate-actions")
+def extract_corporate_actions(
+    issuer: Annotated[
+        list[str] | None,
+        typer.Option("--issuer", help="Issuer code (ABEV); repeatable. Downloads both endpoints."),
+    ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            help="Saved GetListedCashDividends / GetListedSupplementCompany body or vcr cassette.",
+        ),
+    ] = None,
+) -> None:
+    """Land B3's corporate actions (cash and stock events) in raw/corporate_actions/dt=…/.
+
+    Example: [bold]b3lake extract corporate-actions --issuer ABEV --file GetListedCashDividends_ABEV.json[/bold]
+    """
+    pipeline = _pipeline()
+    with _progress(pipeline):
+        report = pipeline.extract_corporate_actions(issuers=issuer, files=file)
+    console.print(report.line())
+
+
 # -- refine, runs, catalog, query -----------------------------------------------------------
 
 

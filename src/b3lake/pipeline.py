@@ -245,6 +245,66 @@ class Pipeline:
         }
         return self._land(report, "yfinance", by_day, merge_on="ticker")
 
+    def extract_corporate_actions(
+        self,
+        *,
+        issuers: list[str] | None = None,
+        files: list[Path] | None = None,
+        session: Any = None,
+    ) -> ExtractReport:
+        """B3's corporate actions: saved bodies/cassettes of either endpoint (``files``; a cash
+        dividends body needs its issuer), or both endpoints downloaded for each issuer. One raw
+        object per issuer, endpoint and last date prior (see ``sources/corporate_actions``)."""
+        import pyarrow as pa
+
+        from b3lake.sources import corporate_actions as ca
+        from b3lake.sources.corporate_actions import client
+
+        report = ExtractReport(ca.SOURCE)
+        codes = [c.strip().upper() for c in issuers or [] if c.strip()]
+        tables: list[pa.Table] = []
+        with _timed(report.seconds, "parse"):
+            if files:
+                if len(codes) > 1:
+                    raise SourceError("with --file give at most one --issuer", field="issuer")
+                for f in files:
+                    path = Path(f)
+                    if not path.is_file():
+                        raise SourceError("file not found", source=str(path))
+                    tables.append(
+                        ca.parse_file(
+                            path.read_bytes(),
+                            source_name=path.name,
+                            issuer=codes[0] if codes else None,
+                        )
+                    )
+                    report.inputs.append(str(path))
+            else:
+                if not codes:
+                    raise SourceError("give --issuer (e.g. ABEV) or --file", field="issuer")
+                for code in codes:
+                    tables.append(client.fetch_issuer(code, session=session))
+                    report.inputs.append(f"{ca.CASH_DIVIDENDS} + {ca.SUPPLEMENT} {code}")
+        table = pa.concat_tables(tables) if tables else ca.parse.SCHEMA.empty_table()
+        report.rows_read = table.num_rows
+        # One object per (issuer, endpoint, date): _land writes one per dt, so land each pair.
+        import pyarrow.compute as pc
+
+        pairs = sorted(
+            set(zip(table["issuer"].to_pylist(), table["endpoint"].to_pylist(), strict=True))
+        )
+        for issuer, endpoint in pairs:
+            part = table.filter(
+                pc.and_(pc.equal(table["issuer"], issuer), pc.equal(table["endpoint"], endpoint))
+            )
+            name = ca.object_name(issuer, endpoint)
+
+            def object_name(_: dt.date, name: str = name) -> str:
+                return name
+
+            self._land(report, ca.SOURCE, ca.split_by_date(part), name=object_name)
+        return report
+
     # -- refine and runs ---------------------------------------------------------------------
 
     def refine(

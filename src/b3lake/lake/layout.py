@@ -21,7 +21,7 @@ REFINED = "refined"
 QUARANTINE = "quarantine"
 SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
 
-RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance")
+RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance", "corporate_actions")
 
 # Refined tables: catalog name -> (prefix under refined/, partition keys); a view of the specs
 # registered at import (read ``b3lake.tables`` for tables registered later).
