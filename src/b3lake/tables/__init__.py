@@ -1,5 +1,5 @@
 """The lake's tables, one ``TableSpec`` each: ``spec.py`` (the declaration), one module per table
-(``quotes.py``, ``monthly.py``, ``ibov_portfolio.py``) and ``registry.py`` (the one list).
+(``quotes.py``, ``monthly.py``, ``quotes_history.py``, ``ibov_portfolio.py``) and ``registry.py`` (the one list).
 
     from b3lake import tables
     spec = tables.table("refined_quotes")

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from b3lake.errors import CatalogError
-from b3lake.tables import ibov_portfolio, monthly, quotes
+from b3lake.tables import ibov_portfolio, monthly, quotes, quotes_history
 from b3lake.tables.spec import TableSpec
 
 #: The refined tables, in the order they are listed (their quarantine twins come with them).
 BUILT_IN: tuple[TableSpec, ...] = (
     quotes.REFINED_QUOTES,
     monthly.REFINED_MONTHLY,
+    quotes_history.REFINED_QUOTES_HISTORY,
     ibov_portfolio.REFINED_IBOV_PORTFOLIO,
 )
 
