@@ -2,7 +2,7 @@
 
 - the Lambda handler strings name modules and functions that exist in the package;
 - the Glue script key and artifact names match what scripts/package.py builds;
-- the job's own default arguments are among those the entry script reads;
+- the job's default arguments are RefineArgs' deployment-wide ones (names and defaults from the code);
 - the S3 notification filter matches b3lake.lake.layout (raw/, .parquet);
 - the catalog tables come from the table specs through dist/manifest.json (no table repeated in HCL);
 - the Lambda environment names are real b3lake settings;
@@ -249,40 +249,14 @@ def test_glue_script_and_artifacts_match_package_script() -> None:
     assert 'file("${local.dist_dir}/manifest.json")' in locals_of(ENV_DEV / "main.tf")["manifest"]
 
 
-def _job_arguments_read_by_entry_script() -> tuple[set[str] | None, str]:
-    """JOB_ARGUMENTS of the entry script or the refine job, if either defines it; else all their text."""
-    files = [
-        SRC / "b3lake" / "jobs" / "glue_refine.py",
-        SRC / "b3lake" / "jobs" / "refine" / "job.py",
-    ]
-    missing = [str(f.relative_to(ROOT)) for f in files[:1] if not f.is_file()]
-    assert not missing, f"the Glue entry script does not exist: {missing}"
-    text = ""
-    for path in files:
-        if not path.is_file():
-            continue
-        source = path.read_text()
-        text += source
-        for node in ast.parse(source).body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if (
-                    any(isinstance(t, ast.Name) and t.id == "JOB_ARGUMENTS" for t in targets)
-                    and node.value
-                ):
-                    try:
-                        value = ast.literal_eval(node.value)
-                    except ValueError:
-                        continue
-                    return {str(v).lstrip("-") for v in value}, text
-    return None, text
+def test_job_default_arguments_are_refine_args() -> None:
+    """The Glue job's defaults are RefineArgs' deployment-wide arguments (names from the one
+    declaration, default values from the manifest): every data-changing one, none per-run."""
+    from b3lake.jobs.refine.args import RefineArgs
+    from b3lake.jobs.refine.job import JOB_ARGUMENTS
 
-
-def test_job_default_arguments_are_read_by_the_entry_script() -> None:
     job_locals = locals_of(MODULES / "glue_job" / "main.tf")
-    job_arguments = set(job_locals["job_arguments"])
     glue_arguments = set(job_locals["glue_arguments"])
-    assert job_arguments == {"--lake", "--catalog_database", "--mode"}
     assert {
         "--enable-glue-datacatalog",
         "--job-language",
@@ -295,17 +269,33 @@ def test_job_default_arguments_are_read_by_the_entry_script() -> None:
     assert job_locals["glue_arguments"]["--enable-glue-datacatalog"] == "true"
     assert job_locals["glue_arguments"]["--job-language"] == "python"
 
-    declared, text = _job_arguments_read_by_entry_script()
-    names = {a.lstrip("-") for a in job_arguments}
-    if declared is not None:
-        assert names <= declared, (
-            f"JOB_ARGUMENTS {sorted(declared)} lacks {sorted(names - declared)}"
-        )
-        # What the trigger passes per run must be readable too.
-        assert {"dt", "raw_key", "run_date", "mode"} <= declared
-    else:
-        absent = {n for n in names if not re.search(rf"['\"](--)?{n}['\"]", text)}
-        assert not absent, f"the entry script never mentions {sorted(absent)}"
+    # module glue_job: merge(var.refine_arguments, {--lake, --catalog_database, --mode}).
+    job_arguments = job_locals["job_arguments"]
+    assert job_arguments.startswith("${merge(var.refine_arguments, {"), job_arguments
+    literal = set(re.findall(r'"(--[a-z_]+)"', job_arguments))
+    assert literal == {"--lake", "--catalog_database", "--mode"}
+    package = _package_module()
+    manifest_defaults = package.declarations(ROOT)["refine_arguments"]
+    assert manifest_defaults == RefineArgs.universe_arguments()
+    names = {a.lstrip("-") for a in literal | set(manifest_defaults)}
+    assert names == set(RefineArgs.deployment_names())
+    assert set(JOB_ARGUMENTS) == set(RefineArgs.names()) >= names
+    # envs/dev: the manifest's defaults, then the universe of var.universe.
+    call = module_calls()["glue_job"]
+    assert call["refine_arguments"] == (
+        "${merge(local.manifest.refine_arguments, local.universe_arguments)}"
+    )
+    env_locals = locals_of(ENV_DEV / "main.tf")
+    assert "var.universe" in env_locals["universe"]
+    universe_vars = {
+        k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()
+    }["universe"]
+    declared = set(re.findall(r"(\w+)\s*=\s*optional", universe_vars["type"]))
+    from dataclasses import fields
+
+    from b3lake.jobs.refine.args import Universe
+
+    assert declared == {f.name for f in fields(Universe)}
 
 
 def test_glue_job_shape() -> None:
@@ -423,20 +413,25 @@ def test_catalog_tables_come_from_the_specs_through_the_manifest() -> None:
 
 
 def test_lambda_environment_names_are_settings() -> None:
-    from b3lake.settings import Settings
+    """The Lambdas' environment is Settings.deployment_environment()'s: the same names, so a
+    deployed process means what the settings mean (the universe included)."""
+    from b3lake.settings import Settings, UniverseSettings
 
     env = locals_of(ENV_DEV / "main.tf")["lambda_environment"]
-    assert set(env) == {
-        "B3LAKE_BACKEND",
-        "B3LAKE_LAKE",
-        "B3LAKE_GLUE_JOB_NAME",
-        "B3LAKE_CATALOG_DATABASE",
-        "B3LAKE_SOURCES",
-        "B3LAKE_ATHENA_WORKGROUP",
-    }
+    expected = set(Settings().deployment_environment())
+    universe = {n for n in expected if n.startswith("B3LAKE_UNIVERSE__")}
+    assert set(env) == expected - universe
     for name in env:
         field = name.removeprefix("B3LAKE_").lower()
         assert field in Settings.model_fields, f"{name} is not a b3lake setting"
+    for name in universe:
+        field = name.removeprefix("B3LAKE_UNIVERSE__").lower()
+        assert field in UniverseSettings.model_fields, f"{name} is not a universe setting"
+    universe_env = locals_of(ENV_DEV / "main.tf")["universe_environment"]
+    assert "B3LAKE_UNIVERSE__${upper(k)}" in universe_env and "jsonencode(v)" in universe_env
+    calls = module_calls()
+    assert "local.universe_environment" in calls["trigger"]["environment"]
+    assert "local.universe_environment" in calls["extract"]["environment"]
     assert env["B3LAKE_BACKEND"] == "aws"
     assert env["B3LAKE_SOURCES"] == "${jsonencode(var.sources)}"
 

@@ -253,9 +253,7 @@ def _process_count(files: int, processes: int | None) -> int:
 
 def _local_root(storage: Storage) -> str | None:
     """The directory of a plain local lake (workers can commit files there themselves)."""
-    from b3lake.storage.local import LocalStorage
-
-    return storage.root if type(storage) is LocalStorage else None
+    return storage.root if storage.local_path("") is not None else None
 
 
 def _write_in_processes(

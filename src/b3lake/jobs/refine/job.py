@@ -21,7 +21,6 @@ Incremental (``--mode incremental``, the default; one session ``D`` from ``--dt`
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import datetime as dt
 import time
@@ -32,8 +31,9 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from b3lake import tables
-from b3lake.errors import ConfigError, JobError
+from b3lake.errors import JobError
 from b3lake.jobs.refine import quality, schemas, transform
+from b3lake.jobs.refine.args import RefineArgs
 from b3lake.lake import layout
 from b3lake.tables import TableSpec, arrow
 
@@ -44,19 +44,8 @@ if TYPE_CHECKING:
     from b3lake.engines import Engine
     from b3lake.storage import Storage
 
-# The arguments the job reads (Glue passes each as ``--name value``); the first six are the contract.
-JOB_ARGUMENTS: tuple[str, ...] = (
-    "dt",
-    "raw_key",
-    "lake",
-    "run_date",
-    "mode",
-    "catalog_database",
-    "tpmerc",
-    "codbdi",
-    "tickers",
-    "exclude_especi",
-)
+# The arguments the job reads (Glue passes each as ``--name value``), declared by RefineArgs.
+JOB_ARGUMENTS: tuple[str, ...] = RefineArgs.names()
 QUOTE_SOURCES = ("cotahist", "yfinance")
 
 
@@ -71,59 +60,18 @@ class RefineOptions:
     universe: transform.Universe = transform.Universe()
 
 
-def _date_arg(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError("expected YYYY-MM-DD", field=name, value=value) from None
-
-
-def _codes(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    if value is None:
-        return default
-    return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
 def parse_args(argv: list[str]) -> RefineOptions:
     """Options from Glue's argv (``script --JOB_ID … --dt … --lake …``); Glue's own are ignored."""
-    parser = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
-    for name in JOB_ARGUMENTS:
-        parser.add_argument(f"--{name}", default=None)
-    known, _ = parser.parse_known_args(argv[1:])
-    if not known.lake:
-        raise ConfigError("--lake is required", field="lake")
-    mode = known.mode or "incremental"
-    if mode not in ("incremental", "full"):
-        raise ConfigError("--mode must be incremental or full", field="mode", value=mode)
-    day = _date_arg(known.dt, "dt") if known.dt else None
-    if known.raw_key:
-        key_day = layout.parse_raw_key(known.raw_key).dt
-        if day is not None and day != key_day:
-            raise ConfigError(
-                "--dt and --raw_key name different sessions", field="dt", value=known.dt
-            )
-        day = key_day
-    if mode == "incremental" and day is None:
-        raise ConfigError("incremental mode needs --dt or --raw_key", field="dt")
+    args = RefineArgs.from_argv(argv)
     # run_date is an argument so a re-run is reproducible; without one, the UTC date at start.
-    run_date = (
-        _date_arg(known.run_date, "run_date") if known.run_date else dt.datetime.now(dt.UTC).date()
-    )
-    default = transform.Universe()
-    universe = transform.Universe(
-        tpmerc=_codes(known.tpmerc, default.tpmerc),
-        codbdi=_codes(known.codbdi, default.codbdi),
-        tickers=_codes(known.tickers, default.tickers),
-        exclude_especi=_codes(known.exclude_especi, default.exclude_especi),
-    )
     return RefineOptions(
-        lake=known.lake,
-        run_date=run_date,
-        mode=mode,
-        day=day,
-        raw_key=known.raw_key,
-        catalog_database=known.catalog_database or "default",
-        universe=universe,
+        lake=args.lake,
+        run_date=args.run_date or dt.datetime.now(dt.UTC).date(),
+        mode=args.mode,
+        day=args.dt,
+        raw_key=args.raw_key,
+        catalog_database=args.catalog_database,
+        universe=args.universe,
     )
 
 
@@ -603,11 +551,13 @@ def main(
     catalog: Catalog | None = None,
 ) -> RefineReport:
     """Run the job for Glue-style ``argv``; adapters default from ``--lake``/``--catalog_database``."""
-    from b3lake import backends
+    from b3lake.catalog import catalog_for
+    from b3lake.storage import storage_for
 
     options = parse_args(argv)
-    storage = storage or backends.storage_for(options.lake)
-    catalog = catalog or backends.catalog_for(storage, options.catalog_database)
+    # Built from the lake's address (the job is a leaf: it never imports the backends).
+    storage = storage or storage_for(options.lake)
+    catalog = catalog or catalog_for(storage, options.catalog_database)
     own_engine = engine is None
     if engine is None:
         from b3lake.engines import default_engine
