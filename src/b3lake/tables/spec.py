@@ -19,7 +19,7 @@ Decisions:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,6 +53,9 @@ def _columns(items: Iterable[Column | tuple[str, str]], where: str) -> tuple[Col
 
 
 ColumnsLike = Iterable[Column | tuple[str, str]]
+#: A table that refines itself: ``refine({raw name: DataFrame}) -> DataFrame`` (PySpark API, the
+#: partition columns first or anywhere; the job conforms the rows to the spec).
+Refine = Callable[[dict[str, Any]], Any]
 
 
 @dataclass(frozen=True, init=False)
@@ -67,6 +70,10 @@ class TableSpec:
     layer: Layer
     quarantine: TableSpec | None  # the twin holding this table's rejected rows
     description: str
+    # A table the refine job builds generically (the built-in ones have their own transform):
+    # the raw sources it reads and the function that turns their rows into the table's.
+    inputs: tuple[str, ...]
+    refine: Refine | None
 
     def __init__(
         self,
@@ -79,6 +86,8 @@ class TableSpec:
         layer: Layer = "refined",
         quarantine: TableSpec | None = None,
         description: str = "",
+        inputs: Iterable[str] = (),
+        refine: Refine | None = None,
     ) -> None:
         where = name
         if not _NAME.match(name):
@@ -96,6 +105,8 @@ class TableSpec:
             "layer": layer,
             "quarantine": quarantine,
             "description": description,
+            "inputs": tuple(inputs),
+            "refine": refine,
         }
         for key, value in values.items():
             object.__setattr__(self, key, value)
@@ -112,6 +123,8 @@ class TableSpec:
             raise ValueError(f"{where}: sort_by names unknown columns {unknown}")
         if quarantine is not None and quarantine.layer != "quarantine":
             raise ValueError(f"{where}: its quarantine twin {quarantine.name} is not one")
+        if refine is not None and (not self.inputs or self.keys[:1] != ("dt",)):
+            raise ValueError(f"{where}: a table that refines itself reads inputs, by dt first")
 
     # -- where -------------------------------------------------------------------------------
     @property

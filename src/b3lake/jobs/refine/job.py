@@ -310,8 +310,49 @@ def run(
         report.sessions_read = len(plan.read_sessions)
         chunks = full_chunks(plan, sessions) if full else []
     if len(chunks) > 1:
-        return _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
-    return _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+        report = _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    else:
+        report = _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+    _run_registered(options, report, engine, storage, catalog)
+    return report
+
+
+def _run_registered(
+    options: RefineOptions,
+    report: RefineReport,
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+) -> None:
+    """The registered tables that refine themselves (``TableSpec.refine``, by ``dt``): each
+    reads its raw inputs of the run's session (every session in full mode), refines them on the
+    engine and is written like every table (conformed, sorted, stale partitions dropped)."""
+    from b3lake.sources import registry as sources
+
+    for spec in tables.refined_tables():
+        if spec.refine is None:
+            continue
+        index = {name: _raw_index(storage, name) for name in spec.inputs}
+        days = sorted({d for found in index.values() for d in found})
+        if options.mode != "full":
+            days = [d for d in days if d == options.day]
+        if not days and options.mode != "full":
+            continue
+        with _stage(report, "read"):
+            frames = {
+                name: engine.read_parquet(
+                    storage,
+                    [k for d in days for k in found.get(d, [])],
+                    sources.get(name).raw_schema(),
+                )
+                for name, found in index.items()
+            }
+        with _stage(report, "transform"):
+            rows = engine.to_arrow(spec.refine(frames))
+        report.refined_rows[spec.name] = rows.num_rows
+        with _stage(report, "write"):
+            out = _Output(spec, rows, [f"dt={d.isoformat()}/" for d in days])
+            _write(storage, catalog, out, report, options.mode == "full")
 
 
 def _run_plan(
