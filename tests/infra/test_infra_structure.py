@@ -278,7 +278,7 @@ def test_job_default_arguments_are_refine_args() -> None:
     manifest_defaults = package.declarations(ROOT)["refine_arguments"]
     assert manifest_defaults == RefineArgs.universe_arguments()
     names = {a.lstrip("-") for a in literal | set(manifest_defaults)}
-    assert names == set(RefineArgs.deployment_names())
+    assert names == set(RefineArgs.deployment_names()) - set(RefineArgs.OPTIONAL)
     assert set(JOB_ARGUMENTS) == set(RefineArgs.names()) >= names
     # envs/dev: the manifest's defaults, then the universe of var.universe.
     call = module_calls()["glue_job"]

@@ -24,6 +24,7 @@ def test_round_trip_through_glue_argv() -> None:
         run_date=dt.date(2021, 1, 5),
         catalog_database="b3",
         universe=Universe(codbdi=("02",), tickers=("PETR4", "VALE3"), exclude_especi=()),
+        r6_tickers=("PETR4",),
     )
     arguments = args.to_arguments()
     assert arguments["--tickers"] == "PETR4,VALE3"
@@ -44,7 +45,9 @@ def test_defaults_and_the_deployment_part() -> None:
         "--tickers": "none",
         "--exclude_especi": "IBO",
     }
-    assert set(RefineArgs.deployment_names()) == {k[2:] for k in args.deployment_arguments()}
+    assert set(RefineArgs.deployment_names()) - set(RefineArgs.OPTIONAL) == {
+        k[2:] for k in args.deployment_arguments()
+    }
     assert RefineArgs.universe_arguments() == {
         k: v
         for k, v in args.deployment_arguments().items()

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import b3lake
-from b3lake.errors import ParseError
+from b3lake.errors import ConfigError, ParseError
 from b3lake.pipeline import Pipeline
 from b3lake.settings import Settings
 from b3lake.sources import ibov
@@ -117,6 +117,8 @@ def test_a_theoretical_portfolio_response_lands_with_date(tmp_path: Path) -> Non
     with pytest.raises(ParseError, match="pass --date YYYY-MM-DD") as info:
         _land(tmp_path / "again", THEORETICAL)
     assert "portfolio_date" not in str(info.value)
+    with pytest.raises(ConfigError, match="--date is for saved files"):
+        Pipeline(Settings(lake=str(tmp_path / "api"))).extract("ibov", date="2022-01-03")
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

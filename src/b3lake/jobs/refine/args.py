@@ -75,9 +75,15 @@ class RefineArgs:
     mode: str = "incremental"
     catalog_database: str = "default"
     universe: Universe = Universe()
+    # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; () = the whole universe (the
+    # history layer and the other tables always hold it). Not a setting: sent only when set, so
+    # a Glue job default (extra_default_arguments) stays in force for the trigger's runs.
+    r6_tickers: tuple[str, ...] = ()
 
     #: Set per run by whoever starts it; the rest are deployment-wide (Terraform's job defaults).
     PER_RUN = ("dt", "raw_key", "run_date")
+    #: Left out of ``to_arguments()`` when empty (job defaults, if any, apply).
+    OPTIONAL = ("r6_tickers",)
 
     # -- names -------------------------------------------------------------------------------
     @staticmethod
@@ -85,8 +91,8 @@ class RefineArgs:
         """Every argument name, in order (``dt``, ``raw_key``, ``lake``, …, ``exclude_especi``)."""
         own = [f.name for f in fields(RefineArgs) if f.name != "universe"]
         order = ["dt", "raw_key", "lake", "run_date", "mode", "catalog_database"]
-        assert sorted(own) == sorted(order)
-        return (*order, *(f.name for f in fields(Universe)))
+        assert sorted(own) == sorted([*order, *RefineArgs.OPTIONAL])
+        return (*order, *(f.name for f in fields(Universe)), *RefineArgs.OPTIONAL)
 
     @staticmethod
     def deployment_names() -> tuple[str, ...]:
@@ -112,6 +118,7 @@ class RefineArgs:
         }
         for name, value in self.universe_arguments(self.universe).items():
             values[name[2:]] = value
+        values["r6_tickers"] = ",".join(self.r6_tickers) if self.r6_tickers else None
         return {f"--{n}": values[n] for n in self.names() if values[n] is not None}  # type: ignore[misc]
 
     def deployment_arguments(self) -> dict[str, str]:
@@ -165,4 +172,5 @@ class RefineArgs:
             mode=mode,
             catalog_database=known.catalog_database or "default",
             universe=universe,
+            r6_tickers=_decode(known.r6_tickers) if known.r6_tickers else (),
         )
