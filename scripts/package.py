@@ -12,7 +12,10 @@ What it writes (names are a contract with infra/, see dist/manifest.json):
     dist/lambda/trigger.zip                  the b3lake sources only (the trigger needs stdlib + boto3)
     dist/lambda/extract.zip                  b3lake + the pure-Python dependencies that neither the Lambda runtime
                                              nor the AWS SDK for pandas layer (pyarrow, pandas, numpy) provide
-    dist/manifest.json                       file names, sizes and sha256 of the above; read by infra/envs/dev
+    dist/manifest.json                       file names, sizes and sha256 of the above; the lake's tables (from
+                                             b3lake.tables: name, location, partition keys, columns) and the refine
+                                             job's default arguments (RefineArgs); read by infra/envs/dev (its catalog
+                                             module defines the refined tables from it, the Glue job its defaults)
 
 Reproducible: every zip has its entries sorted, a fixed timestamp (SOURCE_DATE_EPOCH, default 1980-01-01) and fixed
 permissions, so two builds of the same sources give identical bytes. Network: only the wheel's isolated build
@@ -301,6 +304,43 @@ def build_extract_zip(root: Path, out: Path, epoch: int) -> tuple[Path, list[str
     return target, pins, unzipped
 
 
+_DECLARATIONS = """
+import json
+import b3lake.tables as t
+from b3lake.jobs.refine.args import RefineArgs
+print(json.dumps({"tables": t.manifest(), "refine_arguments": RefineArgs.universe_arguments()}))
+"""
+
+
+def declarations(root: Path) -> dict:
+    """What infra/ reads from the code: the lake's tables (``b3lake.tables.manifest()``) and the
+    refine job's default data-changing arguments (``RefineArgs.universe_arguments()``).
+
+    Read in a child interpreter with only ``root/src`` on the path, so they are those of the
+    sources being packaged (not of whatever b3lake this interpreter has installed); both modules
+    import nothing beyond the standard library.
+    """
+    code = _DECLARATIONS
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(root / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-10:])
+        raise PackageError(f"reading the declarations of {root / 'src'} failed:\n{tail}")
+    return dict(json.loads(result.stdout))
+
+
+def table_specs(root: Path) -> dict:
+    """The lake's tables as the manifest carries them (``declarations(root)["tables"]``)."""
+    return dict(declarations(root)["tables"])
+
+
 def write_manifest(root: Path, out: Path, built: dict[str, Path], extra: dict) -> Path:
     """manifest.json: what infra/envs/dev uploads. Keeps the names of earlier builds of the other artifacts."""
     path = out / MANIFEST
@@ -312,6 +352,7 @@ def write_manifest(root: Path, out: Path, built: dict[str, Path], extra: dict) -
             "version": meta["version"],
             "glue_script": GLUE_SCRIPT,
             "lambda": {"trigger": TRIGGER_ZIP, "extract": EXTRACT_ZIP},
+            **declarations(root),
         }
     )
     manifest.setdefault("wheel", f"{meta['name']}-{meta['version']}-py3-none-any.whl")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 #: The environment variable that points every b3lake AWS client at another endpoint.
@@ -83,3 +84,21 @@ def error_code(exc: BaseException) -> str | None:
         code = response.get("Error", {}).get("Code")
         return str(code) if code else None
     return None
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """One AWS context for every adapter of a backend: the session, the endpoint override and
+    the region. ``AwsBackend`` builds one and hands it to S3Storage, GlueCatalog, GlueLauncher and
+    Athena alike (``Adapter(..., **aws.kwargs())``), so all talk to one account, endpoint, region."""
+
+    session: Any = field(default=None, compare=False)
+    endpoint_url: str | None = None
+    region: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """``session``, ``endpoint_url`` and ``region``, as every AWS adapter takes them."""
+        return {"session": self.session, "endpoint_url": self.endpoint_url, "region": self.region}
+
+    def client(self, service: str, *, max_pool_connections: int = 10) -> Any:
+        return client(service, max_pool_connections=max_pool_connections, **self.kwargs())

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from b3lake import tables
 from b3lake.backends import Backend, build_backend
 from b3lake.errors import ConfigError, JobError, QueryError, SourceError
 from b3lake.events.local_bus import LocalEventBus
 from b3lake.lake.raw_writer import RawWrite, RawWriter
-from b3lake.lambdas.trigger import TriggerConfig
 from b3lake.settings import Settings
 from b3lake.sources import registry
 
@@ -94,37 +94,16 @@ class Pipeline:
     def __init__(self, settings: Settings, backend: Backend | None = None) -> None:
         self.settings = settings
         self.backend = backend or build_backend(settings)
-        self.bus: LocalEventBus | None = None
-        notify = None
-        if settings.backend == "local":
-            launcher = self.backend.launcher
-            launcher.default_arguments = self.job_defaults()
-            config = TriggerConfig(
-                lake=self.backend.storage.root,
-                job_name=settings.glue_job_name,
-                catalog_database=settings.catalog_database,
-            )
-            self.bus = LocalEventBus(config, launcher)
-            notify = self.bus.notify
+        # The local backend delivers raw objects' events in-process (S3 does it on AWS).
+        self.bus: LocalEventBus | None = getattr(self.backend, "bus", None)
+        notify = self.backend.notifier
         self.writer = RawWriter(self.backend.storage, notify=notify, catalog=self.backend.catalog)
         #: Called as ``progress(source, done, total)`` after each raw object (CLI progress bar).
         self.progress: Callable[[str, int, int], None] | None = None
 
     def job_defaults(self) -> dict[str, str]:
         """The job's default arguments, as the Terraform sets them on the Glue job."""
-        u = self.settings.universe
-        args = {
-            "--lake": self.backend.storage.root,
-            "--catalog_database": self.settings.catalog_database,
-            "--tpmerc": ",".join(u.tpmerc),
-            "--codbdi": ",".join(u.codbdi),
-            "--exclude_especi": ",".join(u.exclude_especi),
-        }
-        if u.tickers:
-            args["--tickers"] = ",".join(u.tickers)
-        if u.r6_tickers:
-            args["--r6_tickers"] = ",".join(u.r6_tickers)
-        return args
+        return self.settings.refine_args(lake=self.backend.storage.root).deployment_arguments()
 
     # -- extract ---------------------------------------------------------------------------
 
@@ -229,12 +208,8 @@ class Pipeline:
             raise JobError("mode must be incremental or full", field="mode", value=mode)
         if mode == "incremental" and day is None:
             raise JobError("an incremental refine needs --dt (or use --mode full)")
-        args = self.job_defaults()
-        args["--mode"] = mode
-        if day is not None:
-            args["--dt"] = day.isoformat()
-        if run_date is not None or day is not None:
-            args["--run_date"] = (run_date or day).isoformat()  # type: ignore[union-attr]
+        defaults = self.settings.refine_args(lake=self.backend.storage.root)
+        args = defaults.for_run(mode=mode, dt=day, run_date=run_date or day).to_arguments()
         response = self.backend.launcher.start_job_run(
             JobName=self.settings.glue_job_name, Arguments=args
         )
@@ -246,7 +221,7 @@ class Pipeline:
 
     def _check_runs(self, run_ids: list[str] | None = None) -> None:
         """Locally, runs finish in-process: surface a failed one as an error, not a log line."""
-        if self.settings.backend != "local":
+        if not self.backend.runs_in_process:
             return
         if run_ids is None and self.bus is not None:
             run_ids = [s["JobRunId"] for r in self.bus.results for s in r["started"]]
@@ -365,11 +340,11 @@ def run_pipeline(
             row["s"],
             row["t"],
         )
-        for table in ("refined_monthly", "refined_ibov_portfolio"):
-            counts[f"{table} rows"] = scalar(f"SELECT count(*) FROM {table}")
+        for spec in tables.refined_tables():  # every registered table (refined_quotes above)
+            if spec.name != "refined_quotes":
+                counts[f"{spec.name} rows"] = scalar(f"SELECT count(*) FROM {spec.name}")
         counts["quarantined rows"] = sum(
-            scalar(f"SELECT count(*) FROM {t}")
-            for t in ("quarantine_quotes", "quarantine_ibov_portfolio")
+            scalar(f"SELECT count(*) FROM {t.name}") for t in tables.quarantine_tables()
         )
         counts["refined_quotes partitions"] = len(
             backend.catalog.get_table("refined_quotes").partitions

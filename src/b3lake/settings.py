@@ -8,6 +8,7 @@ Nothing about a bucket, account, region or ticker list lives in code.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -21,22 +22,22 @@ from pydantic_settings import (
 )
 
 from b3lake.errors import ConfigError
+from b3lake.jobs.refine.args import RefineArgs, Universe
 
 DEFAULT_CONFIG_FILE = "b3lake.toml"
 
 
 class UniverseSettings(BaseSettings):
-    """Which COTAHIST records the refine step keeps (raw keeps them all)."""
+    """Which COTAHIST records the refine step keeps (raw keeps them all); the defaults are
+    ``b3lake.jobs.refine.args.Universe``'s (spot round lots, BDI 02 and 12, no IBO record)."""
 
     model_config = SettingsConfigDict(extra="forbid")
 
-    # Spot market round lots (TPMERC 010 with BDI 02) and real-estate funds (BDI 12).
-    tpmerc: list[str] = Field(default_factory=lambda: ["010"])
-    codbdi: list[str] = Field(default_factory=lambda: ["02", "12"])
+    tpmerc: list[str] = Field(default_factory=lambda: list(Universe().tpmerc))
+    codbdi: list[str] = Field(default_factory=lambda: list(Universe().codbdi))
     # Empty = every ticker that matches the market filters.
-    tickers: list[str] = Field(default_factory=list)
-    # ESPECI values left out: IBO is the Ibovespa's own record (IBOV11), an index, not a security.
-    exclude_especi: list[str] = Field(default_factory=lambda: ["IBO"])
+    tickers: list[str] = Field(default_factory=lambda: list(Universe().tickers))
+    exclude_especi: list[str] = Field(default_factory=lambda: list(Universe().exclude_especi))
     # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; empty = the whole universe.
     # The history layer (refined_quotes_history) always holds the whole universe.
     r6_tickers: list[str] = Field(default_factory=list)
@@ -114,6 +115,40 @@ class Settings(BaseSettings):
     @property
     def lake_is_s3(self) -> bool:
         return self.lake.startswith("s3://")
+
+    def refine_args(self, *, lake: str | None = None) -> RefineArgs:
+        """The refine job's deployment-wide arguments these settings mean (lake, catalog
+        database, universe); a run adds its own with ``.for_run(dt=…, …)``."""
+        u = self.universe
+        return RefineArgs(
+            lake=lake or self.lake,
+            catalog_database=self.catalog_database,
+            universe=Universe.of(
+                tpmerc=u.tpmerc, codbdi=u.codbdi, tickers=u.tickers, exclude_especi=u.exclude_especi
+            ),
+            r6_tickers=tuple(u.r6_tickers),
+        )
+
+    def deployment_environment(self) -> dict[str, str]:
+        """The ``B3LAKE_*`` variables a deployed process (the Lambdas) needs to mean the same as
+        these settings; infra/envs/dev sets the same names (tests/infra checks it)."""
+        u = self.universe
+        env = {
+            "B3LAKE_BACKEND": self.backend,
+            "B3LAKE_LAKE": self.lake,
+            "B3LAKE_GLUE_JOB_NAME": self.glue_job_name,
+            "B3LAKE_CATALOG_DATABASE": self.catalog_database,
+            "B3LAKE_SOURCES": json.dumps(list(self.sources)),
+            "B3LAKE_ATHENA_WORKGROUP": self.athena_workgroup,
+        }
+        for name, values in (
+            ("tpmerc", u.tpmerc),
+            ("codbdi", u.codbdi),
+            ("tickers", u.tickers),
+            ("exclude_especi", u.exclude_especi),
+        ):
+            env[f"B3LAKE_UNIVERSE__{name.upper()}"] = json.dumps(list(values))
+        return env
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +65,7 @@ def _terraform_like(endpoint: str) -> None:
             "--job-language": "python",
             "--enable-glue-datacatalog": "true",
             "--job-bookmark-option": "job-bookmark-disable",
-            "--tickers": TICKERS,  # a small universe keeps the test short (extra_default_arguments)
+            "--tickers": TICKERS,  # the universe, as Terraform sets it from var.universe
         },
         ExecutionProperty={"MaxConcurrentRuns": 3},
     )
@@ -97,6 +98,9 @@ def test_raw_to_refined_through_moto_server(
     monkeypatch.setenv("B3LAKE_GLUE_JOB_NAME", JOB)
     monkeypatch.setenv("B3LAKE_CATALOG_DATABASE", "default")
     monkeypatch.setenv("B3LAKE_AWS_ENDPOINT_URL", moto_endpoint)
+    # A small universe keeps the test short: var.universe reaches the trigger's environment
+    # (and the job's defaults above); the trigger sends it with every run.
+    monkeypatch.setenv("B3LAKE_UNIVERSE__TICKERS", json.dumps(TICKERS.split(",")))
 
     storage = S3Storage(LAKE, endpoint_url=moto_endpoint)
     catalog = GlueCatalog("default", lake=LAKE, endpoint_url=moto_endpoint)

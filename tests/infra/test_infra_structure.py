@@ -2,9 +2,9 @@
 
 - the Lambda handler strings name modules and functions that exist in the package;
 - the Glue script key and artifact names match what scripts/package.py builds;
-- the job's own default arguments are among those the entry script reads;
+- the job's default arguments are RefineArgs' deployment-wide ones (names and defaults from the code);
 - the S3 notification filter matches b3lake.lake.layout (raw/, .parquet);
-- the catalog tables' names, prefixes and partition keys match layout.REFINED_TABLES;
+- the catalog tables come from the table specs through dist/manifest.json (no table repeated in HCL);
 - the Lambda environment names are real b3lake settings;
 - IAM allows no wildcard action and no "*" resource for actions that support resource-level permissions;
 - every variable is typed and described, every output described; no account id or region is hard-coded.
@@ -249,40 +249,14 @@ def test_glue_script_and_artifacts_match_package_script() -> None:
     assert 'file("${local.dist_dir}/manifest.json")' in locals_of(ENV_DEV / "main.tf")["manifest"]
 
 
-def _job_arguments_read_by_entry_script() -> tuple[set[str] | None, str]:
-    """JOB_ARGUMENTS of the entry script or the refine job, if either defines it; else all their text."""
-    files = [
-        SRC / "b3lake" / "jobs" / "glue_refine.py",
-        SRC / "b3lake" / "jobs" / "refine" / "job.py",
-    ]
-    missing = [str(f.relative_to(ROOT)) for f in files[:1] if not f.is_file()]
-    assert not missing, f"the Glue entry script does not exist: {missing}"
-    text = ""
-    for path in files:
-        if not path.is_file():
-            continue
-        source = path.read_text()
-        text += source
-        for node in ast.parse(source).body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if (
-                    any(isinstance(t, ast.Name) and t.id == "JOB_ARGUMENTS" for t in targets)
-                    and node.value
-                ):
-                    try:
-                        value = ast.literal_eval(node.value)
-                    except ValueError:
-                        continue
-                    return {str(v).lstrip("-") for v in value}, text
-    return None, text
+def test_job_default_arguments_are_refine_args() -> None:
+    """The Glue job's defaults are RefineArgs' deployment-wide arguments (names from the one
+    declaration, default values from the manifest): every data-changing one, none per-run."""
+    from b3lake.jobs.refine.args import RefineArgs
+    from b3lake.jobs.refine.job import JOB_ARGUMENTS
 
-
-def test_job_default_arguments_are_read_by_the_entry_script() -> None:
     job_locals = locals_of(MODULES / "glue_job" / "main.tf")
-    job_arguments = set(job_locals["job_arguments"])
     glue_arguments = set(job_locals["glue_arguments"])
-    assert job_arguments == {"--lake", "--catalog_database", "--mode"}
     assert {
         "--enable-glue-datacatalog",
         "--job-language",
@@ -295,17 +269,33 @@ def test_job_default_arguments_are_read_by_the_entry_script() -> None:
     assert job_locals["glue_arguments"]["--enable-glue-datacatalog"] == "true"
     assert job_locals["glue_arguments"]["--job-language"] == "python"
 
-    declared, text = _job_arguments_read_by_entry_script()
-    names = {a.lstrip("-") for a in job_arguments}
-    if declared is not None:
-        assert names <= declared, (
-            f"JOB_ARGUMENTS {sorted(declared)} lacks {sorted(names - declared)}"
-        )
-        # What the trigger passes per run must be readable too.
-        assert {"dt", "raw_key", "run_date", "mode"} <= declared
-    else:
-        absent = {n for n in names if not re.search(rf"['\"](--)?{n}['\"]", text)}
-        assert not absent, f"the entry script never mentions {sorted(absent)}"
+    # module glue_job: merge(var.refine_arguments, {--lake, --catalog_database, --mode}).
+    job_arguments = job_locals["job_arguments"]
+    assert job_arguments.startswith("${merge(var.refine_arguments, {"), job_arguments
+    literal = set(re.findall(r'"(--[a-z_]+)"', job_arguments))
+    assert literal == {"--lake", "--catalog_database", "--mode"}
+    package = _package_module()
+    manifest_defaults = package.declarations(ROOT)["refine_arguments"]
+    assert manifest_defaults == RefineArgs.universe_arguments()
+    names = {a.lstrip("-") for a in literal | set(manifest_defaults)}
+    assert names == set(RefineArgs.deployment_names()) - set(RefineArgs.OPTIONAL)
+    assert set(JOB_ARGUMENTS) == set(RefineArgs.names()) >= names
+    # envs/dev: the manifest's defaults, then the universe of var.universe.
+    call = module_calls()["glue_job"]
+    assert call["refine_arguments"] == (
+        "${merge(local.manifest.refine_arguments, local.universe_arguments)}"
+    )
+    env_locals = locals_of(ENV_DEV / "main.tf")
+    assert "var.universe" in env_locals["universe"]
+    universe_vars = {
+        k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()
+    }["universe"]
+    declared = set(re.findall(r"(\w+)\s*=\s*optional", universe_vars["type"]))
+    from dataclasses import fields
+
+    from b3lake.jobs.refine.args import Universe
+
+    assert declared == {f.name for f in fields(Universe)}
 
 
 def test_glue_job_shape() -> None:
@@ -361,28 +351,59 @@ def test_notification_filter_matches_layout() -> None:
     )
 
 
-def test_catalog_tables_match_layout() -> None:
-    from b3lake.lake import layout
+def test_catalog_tables_come_from_the_specs_through_the_manifest() -> None:
+    """Terraform's catalog tables are the specs' (b3lake.tables): package.py writes them into
+    manifest.json, envs/dev hands them to the catalog module, which repeats no table or column."""
+    from b3lake import tables
 
-    tables = locals_of(MODULES / "catalog" / "main.tf")["tables"]
-    assert set(tables) == set(layout.REFINED_TABLES)
-    for name, (prefix, partition_keys) in layout.REFINED_TABLES.items():
-        assert tables[name]["prefix"] == prefix, name
-        assert tuple(k["name"] for k in tables[name]["partition_keys"]) == partition_keys, name
-        types = {k["name"]: k["type"] for k in tables[name]["partition_keys"]}
-        assert types.get("dt", "date") == "date" and types.get("ticker", "string") == "string"
-        assert types.get("month", "string") == "string"
-        columns = [c["name"] for c in tables[name]["columns"]]
-        assert len(columns) == len(set(columns)), f"{name}: duplicate columns"
-        assert not set(columns) & set(partition_keys), f"{name}: a partition key is also a column"
+    package = _package_module()
+    manifest = package.table_specs(ROOT)  # what `make package` writes under "tables"
+    assert manifest == tables.manifest()
+    refined = {t.name for t in tables.refined_tables()}
+    assert {n for n, t in manifest.items() if t["layer"] == "refined"} == refined
+    for name, entry in manifest.items():
+        spec = tables.table(name)
+        assert entry["location"] == spec.location, name
+        assert [(c["name"], c["type"]) for c in entry["columns"]] == [
+            (c.name, c.type) for c in spec.columns
+        ], name
+        assert [(c["name"], c["type"]) for c in entry["partition_keys"]] == [
+            (c.name, c.type) for c in spec.partition_keys
+        ], name
+        # The columns as the refine job registers them (Arrow schema -> Hive types) are the same.
+        from b3lake.catalog.schema import columns_from_arrow
+        from b3lake.tables.arrow import file_schema
+
+        assert columns_from_arrow(file_schema(spec)) == list(spec.columns), name
+
+    # envs/dev passes the manifest's tables; the module takes them as a typed variable whose
+    # attributes are exactly a manifest entry's.
+    assert module_calls()["catalog"]["tables"] == "${local.manifest.tables}"
+    variables = {
+        k: v
+        for entry in load_hcl(MODULES / "catalog" / "variables.tf")["variable"]
+        for k, v in entry.items()
+    }
+    declared = re.findall(r"(\w+)\s*=", variables["tables"]["type"].split("object(", 1)[1])
+    top = [a for a in declared if a not in {"name", "type"}]
+    assert set(top) == set(next(iter(manifest.values()))), top
+    assert variables["layers"]["default"] == ["refined"]
+    main_tf = (MODULES / "catalog" / "main.tf").read_text()
+    for spec in tables.TABLES.values():
+        assert f"{spec.name} " not in main_tf and f"{spec.name}=" not in main_tf, spec.name
+        for column in spec.columns:
+            assert f'"{column.name}"' not in main_tf, f"{spec.name}.{column.name} repeated in HCL"
+
+    module_locals = locals_of(MODULES / "catalog" / "main.tf")
+    assert "var.tables" in module_locals["tables"] and "var.layers" in module_locals["tables"]
     resource = {n: b for _, n, b in blocks(load_hcl(MODULES / "catalog" / "main.tf"), "resource")}[
         "refined"
     ]
+    assert resource["for_each"] == "${var.manage_tables ? local.tables : {}}"
     sd = resource["storage_descriptor"][0]
-    assert (
-        sd["location"]
-        == "s3://${var.lake_bucket_id}/${var.lake_prefix}refined/${each.value.prefix}/"
-    )
+    assert sd["location"] == "s3://${var.lake_bucket_id}/${var.lake_prefix}${each.value.location}"
+    assert sd["dynamic"][0]["columns"]["for_each"] == "${each.value.columns}"
+    assert resource["dynamic"][0]["partition_keys"]["for_each"] == "${each.value.partition_keys}"
     assert (
         sd["ser_de_info"][0]["serialization_library"]
         == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -392,20 +413,25 @@ def test_catalog_tables_match_layout() -> None:
 
 
 def test_lambda_environment_names_are_settings() -> None:
-    from b3lake.settings import Settings
+    """The Lambdas' environment is Settings.deployment_environment()'s: the same names, so a
+    deployed process means what the settings mean (the universe included)."""
+    from b3lake.settings import Settings, UniverseSettings
 
     env = locals_of(ENV_DEV / "main.tf")["lambda_environment"]
-    assert set(env) == {
-        "B3LAKE_BACKEND",
-        "B3LAKE_LAKE",
-        "B3LAKE_GLUE_JOB_NAME",
-        "B3LAKE_CATALOG_DATABASE",
-        "B3LAKE_SOURCES",
-        "B3LAKE_ATHENA_WORKGROUP",
-    }
+    expected = set(Settings().deployment_environment())
+    universe = {n for n in expected if n.startswith("B3LAKE_UNIVERSE__")}
+    assert set(env) == expected - universe
     for name in env:
         field = name.removeprefix("B3LAKE_").lower()
         assert field in Settings.model_fields, f"{name} is not a b3lake setting"
+    for name in universe:
+        field = name.removeprefix("B3LAKE_UNIVERSE__").lower()
+        assert field in UniverseSettings.model_fields, f"{name} is not a universe setting"
+    universe_env = locals_of(ENV_DEV / "main.tf")["universe_environment"]
+    assert "B3LAKE_UNIVERSE__${upper(k)}" in universe_env and "jsonencode(v)" in universe_env
+    calls = module_calls()
+    assert "local.universe_environment" in calls["trigger"]["environment"]
+    assert "local.universe_environment" in calls["extract"]["environment"]
     assert env["B3LAKE_BACKEND"] == "aws"
     assert env["B3LAKE_SOURCES"] == "${jsonencode(var.sources)}"
 

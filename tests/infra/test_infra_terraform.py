@@ -24,9 +24,13 @@ from infra_support import (
     write_cli_config,
 )
 
+from b3lake import tables as table_specs
+from b3lake.jobs.refine.args import RefineArgs
+
 pytestmark = pytest.mark.terraform
 
 REGION = "us-east-1"
+UNIVERSE = {"tickers": ["PETR4", "VALE3"], "exclude_especi": []}
 LAB_ROLE = "LabRole"
 
 # moto differences from AWS that show up as a diff on the plan right after apply (not drift of ours).
@@ -140,6 +144,9 @@ def _fake_dist(dist: Path) -> dict[str, Any]:
         "wheel": "b3lake-0.0.0-py3-none-any.whl",
         "glue_script": "glue/glue_refine.py",
         "lambda": {"trigger": "lambda/trigger.zip", "extract": "lambda/extract.zip"},
+        # The real tables, as scripts/package.py writes them from the specs (b3lake.tables).
+        "tables": table_specs.manifest(),
+        "refine_arguments": RefineArgs.universe_arguments(),
     }
     (dist / "glue").mkdir(parents=True)
     (dist / "lambda").mkdir()
@@ -200,6 +207,9 @@ def test_plan_apply_destroy_against_moto(
                     "aws_sdk_pandas_layer_arn": layer_arn,
                     "dist_dir": str(tmp_path / "dist"),
                     "force_destroy": True,
+                    # A [universe] as b3lake.toml would have it: 2 tickers keep the HTTP writes
+                    # few; no ESPECI excluded.
+                    "universe": UNIVERSE,
                 }
             )
         )
@@ -328,6 +338,9 @@ def _check_deployment(
         "B3LAKE_CATALOG_DATABASE": "default",
         "B3LAKE_SOURCES": '["cotahist"]',
         "B3LAKE_ATHENA_WORKGROUP": outputs["athena_workgroup"],
+        # The universe, as pydantic-settings reads it (JSON lists).
+        "B3LAKE_UNIVERSE__TICKERS": '["PETR4","VALE3"]',
+        "B3LAKE_UNIVERSE__EXCLUDE_ESPECI": "[]",
     }
     # The trigger also learns which job(s) to start (the visual job is deployed after apply).
     trigger_env = {
@@ -365,6 +378,14 @@ def _check_deployment(
     assert args["--lake"] == f"s3://{lake}/"
     assert args["--catalog_database"] == "default"
     assert args["--mode"] == "incremental"
+    # The data-changing defaults are RefineArgs' with the tfvars' universe over them: a run
+    # started from the console refines what the settings' universe means.
+    from b3lake.settings import Settings
+
+    wanted = Settings(universe=UNIVERSE).refine_args().universe
+    assert RefineArgs.universe_arguments(wanted).items() <= args.items()
+    argv = ["glue_refine.py", *[x for kv in args.items() for x in kv], "--dt", "2021-01-04"]
+    assert RefineArgs.from_argv(argv).universe == wanted
     assert args["--enable-glue-datacatalog"] == "true"
     assert args["--job-language"] == "python"
     modules = args["--additional-python-modules"].split(",")
@@ -381,18 +402,26 @@ def _check_deployment(
         body = s3.get_object(Bucket=scripts, Key=key)["Body"].read()
         assert body == (dist / local).read_bytes(), key
 
-    # Catalog tables in the existing default database.
+    # Catalog tables in the existing default database: the specs' refined tables, column for column.
     tables = {t["Name"]: t for t in glue.get_tables(DatabaseName="default")["TableList"]}
-    expected_partitions = {
+    assert {t.name for t in table_specs.refined_tables()} <= set(tables)
+    assert {
         "refined_quotes": [("dt", "date"), ("ticker", "string")],
         "refined_monthly": [("month", "string")],
         "refined_ibov_portfolio": [("dt", "date")],
-    }
-    for name, partitions in expected_partitions.items():
-        table = tables[name]
-        assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == partitions
+    }.items() <= {
+        n: [(k["Name"], k["Type"]) for k in t["PartitionKeys"]] for n, t in tables.items()
+    }.items()
+    for spec in table_specs.refined_tables():
+        table = tables[spec.name]
+        assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [
+            (c.name, c.type) for c in spec.partition_keys
+        ]
         sd = table["StorageDescriptor"]
-        assert sd["Location"].startswith(f"s3://{lake}/refined/")
+        assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == [
+            (c.name, c.type) for c in spec.columns
+        ]
+        assert sd["Location"] == f"s3://{lake}/{spec.location}"
         assert (
             sd["SerdeInfo"]["SerializationLibrary"]
             == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -458,9 +487,10 @@ def _run_pipeline_on_deployment(
     runs = sorted(GlueLauncher(endpoint_url=moto.url).list_runs(job_name), key=lambda r: r.id)
     assert sorted(r.arguments["--dt"] for r in runs) == [d.isoformat() for d in days]
     for run in sorted(runs, key=lambda r: r.arguments["--dt"]):
-        # Glue merges the run's arguments over the job's defaults; a 2-ticker universe keeps
-        # the HTTP writes few.
-        arguments = {**defaults, **run.arguments, "--tickers": "PETR4,VALE3"}
+        # Glue merges the run's arguments over the job's defaults; the trigger sent the
+        # universe of its environment (the tfvars' 2 tickers) with each run.
+        assert run.arguments["--tickers"] == "PETR4,VALE3", run.arguments
+        arguments = {**defaults, **run.arguments}
         main(glue_argv(job_name, run.id, arguments), storage=storage, catalog=catalog)
 
     parts = glue.get_partitions(DatabaseName="default", TableName="refined_quotes")["Partitions"]

@@ -12,10 +12,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from b3lake import tables
 from b3lake.lake import layout, parquet_io
 from b3lake.launchers.local import glue_argv
 from b3lake.storage import Storage
 from b3lake.storage.local import LocalStorage
+from b3lake.tables import TableSpec, arrow
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_ZIP = ROOT / "data" / "sample" / "COTAHIST_A2021.ZIP"
@@ -102,13 +104,19 @@ def argv(lake: str | Path, **arguments: str) -> list[str]:
     return glue_argv("b3lake-refine", "jr_test", args)
 
 
+def read_table(storage: Storage, spec: TableSpec) -> pa.Table:
+    """A table's rows as its spec lays them out (partition columns first)."""
+    return parquet_io.read_partitioned(storage, spec.location, arrow.partition_schema(spec))
+
+
 def read_refined(storage: Storage, table: str) -> pa.Table:
-    prefix = layout.refined_prefix(table)
-    return parquet_io.read_partitioned(storage, prefix, layout.REFINED_TABLES[table][1])
+    return read_table(storage, tables.table(table))
 
 
 def read_quarantine(storage: Storage, table: str) -> pa.Table:
-    return parquet_io.read_partitioned(storage, layout.quarantine_prefix(table), ("dt",))
+    """The rejected rows of a refined table (its quarantine twin)."""
+    spec = tables.table(table)
+    return read_table(storage, spec.quarantine if spec.quarantine is not None else spec)
 
 
 def sorted_rows(table: pa.Table, keys: tuple[str, ...]) -> list[dict[str, Any]]:

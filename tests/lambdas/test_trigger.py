@@ -146,6 +146,11 @@ def test_the_aws_docs_event_with_an_encoded_key_starts_one_run(
         "--run_date": "2021-01-04",
         "--mode": "incremental",
         "--catalog_database": "default",
+        # The universe travels with every run (defaults here: no B3LAKE_UNIVERSE__* set).
+        "--tpmerc": "010",
+        "--codbdi": "02,12",
+        "--tickers": "none",
+        "--exclude_especi": "IBO",
     }
     assert result["started"] == [
         {
@@ -397,3 +402,36 @@ def test_sqs_body_that_is_not_an_s3_event(glue: Any, body: str) -> None:
     with pytest.raises(EventError, match="SQS record body"):
         handler(_sqs(body), None)
     assert _runs(glue) == []
+
+
+def test_the_universe_of_the_environment_travels_with_every_run(
+    glue: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """B3LAKE_UNIVERSE__* (as Terraform sets them from the [universe] of b3lake.toml) mean for
+    the trigger what they mean for the settings, and reach the run's arguments."""
+    from b3lake.jobs.refine.args import RefineArgs
+    from b3lake.settings import load_settings
+
+    monkeypatch.setenv("B3LAKE_UNIVERSE__TICKERS", '["PETR4", "VALE3"]')
+    monkeypatch.setenv("B3LAKE_UNIVERSE__EXCLUDE_ESPECI", "[]")
+    monkeypatch.setenv("B3LAKE_UNIVERSE__CODBDI", '["02"]')
+    monkeypatch.delenv("B3LAKE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no b3lake.toml around
+    config = TriggerConfig.from_env()
+    settings = load_settings(lake=LAKE)
+    assert config.universe == settings.refine_args().universe
+    handler(_event((BUCKET, _key("2021-01-04"))), None)
+    (run,) = _runs(glue)
+    assert run["Arguments"]["--tickers"] == "PETR4,VALE3"
+    assert run["Arguments"]["--exclude_especi"] == "none"
+    assert run["Arguments"]["--codbdi"] == "02"
+    argv = ["glue_refine.py", *[x for kv in run["Arguments"].items() for x in kv]]
+    assert RefineArgs.from_argv(argv).universe == config.universe
+
+
+def test_a_malformed_universe_variable_is_an_event_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("B3LAKE_LAKE", LAKE)
+    for bad in ("[PETR4", "PETR4,VALE3", '"PETR4"'):  # pydantic-settings refuses these too
+        monkeypatch.setenv("B3LAKE_UNIVERSE__TICKERS", bad)
+        with pytest.raises(EventError, match="B3LAKE_UNIVERSE__TICKERS"):
+            TriggerConfig.from_env()

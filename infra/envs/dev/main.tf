@@ -58,6 +58,15 @@ locals {
     B3LAKE_SOURCES          = jsonencode(var.sources)
     B3LAKE_ATHENA_WORKGROUP = local.athena_workgroup
   }
+
+  # The [universe] of b3lake.toml (var.universe): the Lambdas read it as settings
+  # (B3LAKE_UNIVERSE__*, JSON lists, as pydantic-settings reads them) and the trigger sends it with
+  # every run; the Glue job's defaults carry it too (runs started from the console). An unset
+  # list keeps the code's default (b3lake.jobs.refine.args.Universe).
+  universe             = { for k, v in var.universe : k => v if v != null }
+  universe_environment = { for k, v in local.universe : "B3LAKE_UNIVERSE__${upper(k)}" => jsonencode(v) }
+  # RefineArgs.to_arguments()'s encoding: comma-separated, an empty list as "none".
+  universe_arguments = { for k, v in local.universe : "--${k}" => length(v) > 0 ? join(",", v) : "none" }
 }
 
 module "lake_storage" {
@@ -99,11 +108,13 @@ module "glue_job" {
   extra_python_modules = var.glue_extra_python_modules
   lake_uri             = module.lake_storage.lake_uri
   catalog_database     = module.catalog.database_name
-  glue_version         = var.glue_version
-  worker_type          = var.glue_worker_type
-  number_of_workers    = var.glue_number_of_workers
-  max_concurrent_runs  = var.glue_max_concurrent_runs
-  timeout_minutes      = var.glue_timeout_minutes
+  # The job's data-changing defaults as RefineArgs declares them (manifest), then the universe.
+  refine_arguments    = merge(local.manifest.refine_arguments, local.universe_arguments)
+  glue_version        = var.glue_version
+  worker_type         = var.glue_worker_type
+  number_of_workers   = var.glue_number_of_workers
+  max_concurrent_runs = var.glue_max_concurrent_runs
+  timeout_minutes     = var.glue_timeout_minutes
 }
 
 module "trigger" {
@@ -112,7 +123,7 @@ module "trigger" {
   function_name = local.trigger_function_name
   role_arn      = local.roles.trigger
   package_path  = "${local.dist_dir}/${local.manifest.lambda.trigger}"
-  environment = merge(local.lambda_environment, {
+  environment = merge(local.lambda_environment, local.universe_environment, {
     B3LAKE_GLUE_JOB_NAME = module.glue_job.job_name
     # Which job(s) a raw object starts; the visual job is deployed by `b3lake glue deploy-visual-job`.
     B3LAKE_TRIGGER_JOBS     = var.trigger_jobs
@@ -135,7 +146,7 @@ module "extract" {
   scheduler_role_arn  = local.roles.scheduler
   package_path        = "${local.dist_dir}/${local.manifest.lambda.extract}"
   layer_arns          = [var.aws_sdk_pandas_layer_arn]
-  environment         = local.lambda_environment
+  environment         = merge(local.lambda_environment, local.universe_environment)
   memory_size         = var.extract_memory_size
   timeout             = var.extract_timeout
   schedule_expression = var.extract_schedule_expression
@@ -152,6 +163,7 @@ module "catalog" {
   database_name   = var.catalog_database
   create_database = var.create_catalog_database
   manage_tables   = var.manage_catalog_tables
+  tables          = local.manifest.tables
   lake_bucket_id  = module.lake_storage.lake_bucket_id
   lake_prefix     = var.lake_prefix
 }

@@ -104,6 +104,17 @@ variable "manage_catalog_tables" {
   default     = true
 }
 
+variable "universe" {
+  description = "The [universe] section of b3lake.toml: which COTAHIST records the refine keeps (tpmerc, codbdi, tickers, exclude_especi); an unset list keeps the default. Reaches the Lambdas' settings, every run the trigger starts and the Glue job's defaults."
+  type = object({
+    tpmerc         = optional(list(string))
+    codbdi         = optional(list(string))
+    tickers        = optional(list(string))
+    exclude_especi = optional(list(string))
+  })
+  default = {}
+}
+
 variable "sources" {
   description = "Sources the extract Lambda pulls each session (B3LAKE_SOURCES)."
   type        = list(string)

@@ -32,3 +32,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "tables" {
+  description = "The lake's tables by catalog name, as dist/manifest.json carries them (\"tables\", from the specs in src/b3lake/tables/)."
+  type = map(object({
+    layer          = string
+    prefix         = string
+    location       = string
+    description    = string
+    partition_keys = list(object({ name = string, type = string }))
+    columns        = list(object({ name = string, type = string }))
+  }))
+}
+
+variable "layers" {
+  description = "Which layers of var.tables to define (the refine job creates the others on its first write)."
+  type        = list(string)
+  default     = ["refined"]
+}

@@ -3,13 +3,15 @@
 locals {
   wheel_key = "glue/${basename(var.wheel_path)}"
 
-  # Arguments the entry script reads (b3lake.jobs.glue_refine); the trigger adds --dt/--raw_key(s)/--run_date per run
-  # and may override --mode. tests/infra checks these names against the script's JOB_ARGUMENTS.
-  job_arguments = {
+  # Arguments the entry script reads (RefineArgs in b3lake/jobs/refine/args.py): the data-changing ones
+  # (var.refine_arguments, from the manifest and the universe), then where the lake and catalog are. The trigger
+  # sends every one of them with each run as well, plus --dt/--raw_key/--run_date. tests/infra checks the names
+  # against RefineArgs.deployment_names().
+  job_arguments = merge(var.refine_arguments, {
     "--lake"             = var.lake_uri
     "--catalog_database" = var.catalog_database
     "--mode"             = var.default_mode
-  }
+  })
 
   # Glue's own special parameters.
   glue_arguments = {

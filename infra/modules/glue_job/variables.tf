@@ -50,6 +50,12 @@ variable "catalog_database" {
   type        = string
 }
 
+variable "refine_arguments" {
+  description = "The refine job's data-changing default arguments (--tpmerc, --codbdi, --tickers, --exclude_especi) as RefineArgs.to_arguments() encodes them (dist/manifest.json's refine_arguments, then the universe)."
+  type        = map(string)
+  default     = {}
+}
+
 variable "default_mode" {
   description = "Default --mode of a run (the trigger may override it per run)."
   type        = string

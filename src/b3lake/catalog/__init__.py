@@ -8,7 +8,10 @@ The refine job registers tables and partitions as it writes them, so nothing lik
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from b3lake.storage import Storage
 
 
 @dataclass
@@ -56,3 +59,15 @@ class Catalog(Protocol):
         engine needs only the location and the columns, not a listing of ~1,000 a session)."""
 
     def list_tables(self, *, partitions: bool = True) -> list[TableInfo]: ...
+
+
+def catalog_for(storage: Storage, database: str, **aws: Any) -> Catalog:
+    """The catalog that goes with a lake: the Glue Data Catalog for an S3 lake (``aws`` holds
+    its ``session``/``endpoint_url``/``region``), the lake's own JSON catalog for a local one."""
+    if storage.root.startswith("s3://"):
+        from b3lake.catalog.glue import GlueCatalog
+
+        return GlueCatalog(database, lake=storage.root, **aws)
+    from b3lake.catalog.local import LocalCatalog
+
+    return LocalCatalog(storage, database)

@@ -95,12 +95,10 @@ class SparkEngine:
         )
 
     def read_parquet(self, storage: Storage, keys: list[str], schema: pa.Schema) -> DataFrame:
-        from b3lake.storage.local import LocalStorage
-
         if not keys:
             return self._empty(schema)
         uris = [storage.uri(k) for k in keys]
-        if self._is_local() and type(storage) is not LocalStorage:
+        if self._is_local() and any(storage.local_path(k) is None for k in keys):
             # A local Spark has no S3 connector: read through the Storage port, hand Spark one
             # file.
             from b3lake.lake.parquet_io import read_keys

@@ -3,8 +3,10 @@
 Glue runs this file with ``sys.argv`` = ``script --JOB_ID … --JOB_RUN_ID … --JOB_NAME … --dt …
 --lake s3://… --run_date … --mode … --catalog_database …``. Only here is ``awsglue`` imported;
 everything else is the same ``b3lake.jobs.refine.job.run`` the local launcher calls, on the
-Spark engine built from the GlueContext's session. The catalog is picked by
-``backends.catalog_for`` (the Glue Data Catalog for an ``s3://`` lake).
+Spark engine built from the GlueContext's session. The arguments are read by
+``RefineArgs.from_argv`` (``jobs/refine/args.py``, the one declaration the trigger and Terraform
+use too); storage and catalog are built from the lake's address (``storage_for``, ``catalog_for``:
+S3 and the Glue Data Catalog for an ``s3://`` lake), never through ``b3lake.backends``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    from b3lake import backends
+    from b3lake.catalog import catalog_for
     from b3lake.engines.spark import SparkEngine
     from b3lake.jobs.refine.job import parse_args, run
+    from b3lake.storage import storage_for
 
     argv = list(sys.argv if argv is None else argv)
     # Glue validates the arguments it must have; the optional ones are read by parse_args.
@@ -32,8 +35,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     job.init(glue_args["JOB_NAME"], glue_args)
 
     options = parse_args(argv)
-    storage = backends.storage_for(options.lake)
-    catalog = backends.catalog_for(storage, options.catalog_database)
+    storage = storage_for(options.lake)
+    catalog = catalog_for(storage, options.catalog_database)
     engine = SparkEngine(glue_context.spark_session)
     try:
         report = run(options, engine=engine, storage=storage, catalog=catalog).to_dict()

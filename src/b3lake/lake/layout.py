@@ -2,7 +2,8 @@
 
 Local and S3 lakes share it: ``raw/<source>/dt=YYYY-MM-DD/<name>.parquet``,
 ``refined/<table>/<partitions>/…parquet``, ``quarantine/<table>/dt=…/…parquet``.
-``dt`` is the trading date the data belongs to, never the ingestion date.
+``dt`` is the trading date the data belongs to, never the ingestion date. A refined or
+quarantine table's folder and partition keys are its ``TableSpec``'s (``b3lake.tables``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from b3lake import tables
 from b3lake.errors import EventError
 
 RAW = "raw"
@@ -29,13 +31,10 @@ def _registered_sources() -> tuple[str, ...]:
 # The raw/<source>/ prefixes: a view of the sources registered at import (b3lake.sources.registry).
 RAW_SOURCES = _registered_sources()
 
-# Refined tables: catalog name -> (prefix under refined/, partition keys).
+# Refined tables: catalog name -> (prefix under refined/, partition keys); a view of the specs
+# registered at import (read ``b3lake.tables`` for tables registered later).
 REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "refined_quotes": ("quotes", ("dt", "ticker")),
-    "refined_monthly": ("monthly", ("month",)),
-    "refined_ibov_portfolio": ("ibov_portfolio", ("dt",)),
-    # The same rows as refined_quotes, one file per year (b3lake.lake.history).
-    "refined_quotes_history": ("quotes_history", ("year",)),
+    t.name: (t.prefix, t.keys) for t in tables.refined_tables()
 }
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     f"raw_{source}": (source, ("dt",)) for source in RAW_SOURCES
@@ -55,10 +54,18 @@ def raw_prefix(source: str) -> str:
 
 
 def refined_prefix(table: str) -> str:
-    return f"{REFINED}/{REFINED_TABLES[table][0]}/"
+    """``refined/quotes/`` for ``refined_quotes`` (the spec's location)."""
+    return tables.table(table).location
 
 
 def quarantine_prefix(table: str) -> str:
+    """Where a refined table's rejected rows live (its quarantine twin's location); a name that
+    is not a registered table gives ``quarantine/<name>/``."""
+    spec = tables.TABLES.get(table)
+    if spec is not None and spec.layer == QUARANTINE:
+        return spec.location
+    if spec is not None and spec.quarantine is not None:
+        return spec.quarantine.location
     return f"{QUARANTINE}/{table}/"
 
 

@@ -66,19 +66,24 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def read_partitioned(storage: Storage, prefix: str, keys: tuple[str, ...] | list[str]) -> pa.Table:
-    """Every ``*.parquet`` under ``prefix`` with its Hive partition columns added (first)."""
+def read_partitioned(
+    storage: Storage, prefix: str, keys: tuple[str, ...] | list[str] | pa.Schema
+) -> pa.Table:
+    """Every ``*.parquet`` under ``prefix`` with its Hive partition columns added (first).
+
+    ``keys``: the partition schema (``tables.arrow.partition_schema(spec)``), or key names typed
+    as the registered tables type them (``dt`` a date)."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from b3lake.jobs.refine.schemas import partition_schema
+    from b3lake.tables.arrow import keys_schema
 
     objects = [k for k in storage.list_keys(prefix) if k.endswith(".parquet")]
     if not objects:
         return pa.table({})
     fs, base = storage.arrow_filesystem()
     base = base.rstrip("/")
-    parts = partition_schema(keys)
+    parts = keys if isinstance(keys, pa.Schema) else keys_schema(keys)
     dataset = ds.dataset(
         [f"{base}/{k}" for k in objects],
         filesystem=fs,
@@ -248,9 +253,7 @@ def _process_count(files: int, processes: int | None) -> int:
 
 def _local_root(storage: Storage) -> str | None:
     """The directory of a plain local lake (workers can commit files there themselves)."""
-    from b3lake.storage.local import LocalStorage
-
-    return storage.root if type(storage) is LocalStorage else None
+    return storage.root if storage.local_path("") is not None else None
 
 
 def _write_in_processes(

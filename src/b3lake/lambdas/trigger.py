@@ -17,14 +17,16 @@ harmlessly. S3 sends one record per notification, so in practice a retry re-star
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from b3lake.errors import EventError, JobError
 from b3lake.events.s3_event import S3ObjectRef, parse_s3_event
+from b3lake.jobs.refine.args import RefineArgs, Universe
 from b3lake.lake.layout import RAW, RAW_SOURCES, RawObject, lake_location, parse_raw_key
 
 log = logging.getLogger("b3lake.trigger")
@@ -46,6 +48,8 @@ class TriggerConfig:
     # or "both".
     jobs: str = "script"
     visual_job_name: str = "b3lake-visual"
+    # Which records the refine keeps: sent with every run, so no run depends on job defaults.
+    universe: Universe = Universe()
 
     @classmethod
     def from_env(cls) -> TriggerConfig:
@@ -63,7 +67,41 @@ class TriggerConfig:
             catalog_database=os.environ.get("B3LAKE_CATALOG_DATABASE", "default"),
             jobs=jobs,
             visual_job_name=os.environ.get("B3LAKE_VISUAL__JOB_NAME", "b3lake-visual"),
+            universe=_universe_from_env(),
         )
+
+    def run_arguments(self, day: str, raw_key: str) -> dict[str, str]:
+        """The job arguments of the run for one session (``RefineArgs.to_arguments()``)."""
+        session = dt.date.fromisoformat(day)
+        args = RefineArgs(
+            lake=self.lake,
+            dt=session,
+            raw_key=raw_key,
+            run_date=session,
+            mode="incremental",
+            catalog_database=self.catalog_database,
+            universe=self.universe,
+        )
+        return args.to_arguments()
+
+
+def _universe_from_env() -> Universe:
+    """``B3LAKE_UNIVERSE__TPMERC`` … as pydantic-settings reads them (JSON lists, what
+    Terraform's ``jsonencode`` writes); unset ones keep the defaults."""
+    lists: dict[str, list[str]] = {}
+    for f in fields(Universe):
+        name = f"B3LAKE_UNIVERSE__{f.name.upper()}"
+        text = os.environ.get(name)
+        if text is None:
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise EventError("not a JSON list", source="environment", field=name) from exc
+        if not isinstance(value, list):
+            raise EventError("not a JSON list", source="environment", field=name, value=text)
+        lists[f.name] = [str(v).strip() for v in value if str(v).strip()]
+    return Universe.of(**lists) if lists else Universe()
 
 
 def _default_launcher() -> Any:
@@ -150,14 +188,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     failed: list[dict[str, Any]] = []
     for day in sorted(keys_by_date) if config.jobs != "visual" else []:
         keys = sorted(keys_by_date[day])
-        arguments = {
-            "--dt": day,
-            "--raw_key": keys[0],
-            "--lake": config.lake,
-            "--run_date": day,
-            "--mode": "incremental",
-            "--catalog_database": config.catalog_database,
-        }
+        arguments = config.run_arguments(day, keys[0])
         try:
             response = launcher.start_job_run(JobName=config.job_name, Arguments=arguments)
         except Exception as exc:  # noqa: BLE001 - e.g. ConcurrentRunsExceededException

@@ -43,8 +43,17 @@ class JobRun:
 
 @runtime_checkable
 class JobLauncher(Protocol):
+    """Starts refine runs and reports on them, in the words of boto3's Glue client."""
+
     def start_job_run(self, *, JobName: str, Arguments: dict[str, str]) -> dict[str, str]:  # noqa: N803
-        """Start a run; returns ``{"JobRunId": …}`` like boto3's Glue client."""
+        """Start a run; returns ``{"JobRunId": …}`` like boto3's Glue client. The arguments are
+        ``RefineArgs.to_arguments()`` (over the job's default arguments)."""
+        ...
+
+    def get_job_run(self, job_name: str, run_id: str) -> JobRun:
+        """One run (its state, arguments, error); JobError if unknown."""
+        ...
 
     def list_runs(self, job_name: str) -> list[JobRun]:
         """Run history, oldest first."""
+        ...

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from b3lake.errors import JobError
 from b3lake.lake.layout import SYSTEM
 from b3lake.launchers import JobRun
 from b3lake.storage import Storage
@@ -88,7 +89,11 @@ class LocalLauncher:
         return {"JobRunId": run_id}
 
     def get_job_run(self, job_name: str, run_id: str) -> JobRun:
-        return JobRun.from_json(json.loads(self.storage.get_bytes(self._key(job_name, run_id))))
+        """One recorded run; JobError if there is none (as Glue's EntityNotFoundException)."""
+        key = self._key(job_name, run_id)
+        if "/" in run_id or not self.storage.exists(key):
+            raise JobError(f"no run {run_id} of job {job_name}", source=job_name)
+        return JobRun.from_json(json.loads(self.storage.get_bytes(key)))
 
     def list_runs(self, job_name: str) -> list[JobRun]:
         runs = [

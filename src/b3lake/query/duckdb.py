@@ -16,6 +16,10 @@ footer. Now:
   rows are the same (tests/query/test_duckdb_history.py proves it). The view selects the R6
   table's columns in its order (file columns, then ``dt``, ``ticker``), and keeps to the
   tickers the R6 table holds when the job narrowed it (``b3lake.tickers`` in its properties).
+
+A refined table of the registry (``b3lake.tables``) that the catalog does not know yet is an
+empty view with the spec's columns: on AWS, Terraform defines the refined tables from the same
+specs before any run, so Athena shows them empty too.
 """
 
 from __future__ import annotations
@@ -124,6 +128,22 @@ def _empty_view_sql(table: TableInfo) -> str:
     return f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT {cols or "NULL AS x"} WHERE false'
 
 
+def _registered_refined_tables(database: str) -> list[TableInfo]:
+    """The registry's refined tables as the catalog would describe them (Terraform's tables)."""
+    from b3lake import tables
+
+    return [
+        TableInfo(
+            name=spec.name,
+            database=database,
+            location=spec.location,
+            columns=list(spec.columns),
+            partition_keys=list(spec.partition_keys),
+        )
+        for spec in tables.refined_tables()
+    ]
+
+
 # A table -> the table that holds the same rows in a layout DuckDB reads fast.
 TICKERS_PARAMETER = "b3lake.tickers"  # b3lake.catalog.projection.TICKERS (a narrowed R6 table)
 SERVED_FROM = {"refined_quotes": "refined_quotes_history"}
@@ -211,6 +231,8 @@ class DuckDBQueryEngine:
             # Footers of the partition files are read once per connection.
             con.execute("SET parquet_metadata_cache = true")
             self._tables = {t.name.lower(): t for t in self.catalog.list_tables(partitions=False)}
+            for spec in _registered_refined_tables(self.catalog.database):
+                self._tables.setdefault(spec.name, spec)
             self._con = con
         return self._con
 

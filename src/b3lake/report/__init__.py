@@ -61,7 +61,9 @@ def build_report(
     from b3lake.report.html import render
 
     data = load_data(settings, tickers=tickers, start=start, end=end, engine=engine)
-    where = f"Athena ({settings.athena_workgroup})" if settings.backend == "aws" else settings.lake
+    from b3lake.backends import build_backend
+
+    where = build_backend(settings).describe()
     page = render(data, source=where)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

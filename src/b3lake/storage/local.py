@@ -84,6 +84,13 @@ class LocalStorage:
     def uri(self, key: str) -> str:
         return str(self._path(key))
 
+    def local_path(self, key: str) -> str | None:
+        """The file of ``key``: engines and writer processes may read and write it directly.
+
+        A subclass that must see every write (a wrapper, a test stand-in for S3) returns None.
+        """
+        return str(self._path(key))
+
     def arrow_filesystem(self) -> tuple[pyarrow.fs.FileSystem, str]:
         import pyarrow.fs
 

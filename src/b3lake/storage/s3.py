@@ -151,6 +151,10 @@ class S3Storage:
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
 
+    def local_path(self, key: str) -> str | None:
+        """None: an S3 object is read and written through this object (or its filesystem)."""
+        return None
+
     def arrow_filesystem(self) -> tuple[pyarrow.fs.FileSystem, str]:
         """A pyarrow ``S3FileSystem`` on the same endpoint, region and session as boto3.
 

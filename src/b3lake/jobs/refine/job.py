@@ -21,7 +21,6 @@ Incremental (``--mode incremental``, the default; one session ``D`` from ``--dt`
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import datetime as dt
 import time
@@ -31,9 +30,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from b3lake.errors import ConfigError, JobError
+from b3lake import tables
+from b3lake.errors import JobError
 from b3lake.jobs.refine import quality, schemas, transform
+from b3lake.jobs.refine.args import RefineArgs
 from b3lake.lake import layout
+from b3lake.tables import TableSpec, arrow
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,20 +44,8 @@ if TYPE_CHECKING:
     from b3lake.engines import Engine
     from b3lake.storage import Storage
 
-# The arguments the job reads (Glue passes each as ``--name value``); the first six are the contract.
-JOB_ARGUMENTS: tuple[str, ...] = (
-    "dt",
-    "raw_key",
-    "lake",
-    "run_date",
-    "mode",
-    "catalog_database",
-    "tpmerc",
-    "codbdi",
-    "tickers",
-    "exclude_especi",
-    "r6_tickers",
-)
+# The arguments the job reads (Glue passes each as ``--name value``), declared by RefineArgs.
+JOB_ARGUMENTS: tuple[str, ...] = RefineArgs.names()
 QUOTE_SOURCES = ("cotahist", "yfinance")
 
 
@@ -73,60 +63,19 @@ class RefineOptions:
     r6_tickers: tuple[str, ...] = ()
 
 
-def _date_arg(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError("expected YYYY-MM-DD", field=name, value=value) from None
-
-
-def _codes(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    if value is None:
-        return default
-    return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
 def parse_args(argv: list[str]) -> RefineOptions:
     """Options from Glue's argv (``script --JOB_ID … --dt … --lake …``); Glue's own are ignored."""
-    parser = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
-    for name in JOB_ARGUMENTS:
-        parser.add_argument(f"--{name}", default=None)
-    known, _ = parser.parse_known_args(argv[1:])
-    if not known.lake:
-        raise ConfigError("--lake is required", field="lake")
-    mode = known.mode or "incremental"
-    if mode not in ("incremental", "full"):
-        raise ConfigError("--mode must be incremental or full", field="mode", value=mode)
-    day = _date_arg(known.dt, "dt") if known.dt else None
-    if known.raw_key:
-        key_day = layout.parse_raw_key(known.raw_key).dt
-        if day is not None and day != key_day:
-            raise ConfigError(
-                "--dt and --raw_key name different sessions", field="dt", value=known.dt
-            )
-        day = key_day
-    if mode == "incremental" and day is None:
-        raise ConfigError("incremental mode needs --dt or --raw_key", field="dt")
+    args = RefineArgs.from_argv(argv)
     # run_date is an argument so a re-run is reproducible; without one, the UTC date at start.
-    run_date = (
-        _date_arg(known.run_date, "run_date") if known.run_date else dt.datetime.now(dt.UTC).date()
-    )
-    default = transform.Universe()
-    universe = transform.Universe(
-        tpmerc=_codes(known.tpmerc, default.tpmerc),
-        codbdi=_codes(known.codbdi, default.codbdi),
-        tickers=_codes(known.tickers, default.tickers),
-        exclude_especi=_codes(known.exclude_especi, default.exclude_especi),
-    )
     return RefineOptions(
-        lake=known.lake,
-        run_date=run_date,
-        mode=mode,
-        day=day,
-        raw_key=known.raw_key,
-        catalog_database=known.catalog_database or "default",
-        universe=universe,
-        r6_tickers=_codes(known.r6_tickers, ()),
+        lake=args.lake,
+        run_date=args.run_date or dt.datetime.now(dt.UTC).date(),
+        mode=args.mode,
+        day=args.dt,
+        raw_key=args.raw_key,
+        catalog_database=args.catalog_database,
+        universe=args.universe,
+        r6_tickers=args.r6_tickers,
     )
 
 
@@ -260,13 +209,9 @@ def _count_by_rule(table: pa.Table) -> dict[str | None, int]:
 
 @dataclass
 class _Output:
-    name: str  # catalog table name
-    prefix: str  # key prefix
-    keys: tuple[str, ...]
-    file_schema: pa.Schema
+    spec: TableSpec  # the table (name, location, keys, schema, sort order)
     table: pa.Table
     rewritten: list[str]  # partition prefixes (relative) this run owns
-    sort_by: list[str]
     # The R6 table's universe when narrowed: its catalog properties (partition projection).
     r6_tickers: tuple[str, ...] | None = None
 
@@ -274,27 +219,26 @@ class _Output:
 def _write(
     storage: Storage, catalog: Catalog, out: _Output, report: RefineReport, full: bool
 ) -> None:
-    from b3lake.catalog.schema import columns_from_arrow
     from b3lake.lake import parquet_io
 
-    full_schema = schemas.full_schema(out.file_schema, out.keys)
-    table = conform(out.table, full_schema, out.name)
-    written = parquet_io.write_partitions(storage, out.prefix, table, out.keys, sort_by=out.sort_by)
-    owned = [out.prefix] if full else [out.prefix + p for p in out.rewritten]
+    spec = out.spec
+    table = conform(out.table, arrow.full_schema(spec), spec.name)
+    written = parquet_io.write_partitions(
+        storage, spec.location, table, spec.keys, sort_by=list(spec.sort_by)
+    )
+    owned = [spec.location] if full else [spec.location + p for p in out.rewritten]
     stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
     if stale:
         storage.delete_keys(stale)
     report.objects_deleted += len(stale)
-    report.partitions_written[out.name] = len(written)
-    columns = columns_from_arrow(out.file_schema)
-    partition_keys = columns_from_arrow(schemas.partition_schema(out.keys))
+    report.partitions_written[spec.name] = len(written)
     parameters = None
     if out.r6_tickers is not None:
         from b3lake.catalog import projection
         from b3lake.errors import CatalogError
 
         try:
-            existing = catalog.get_table(out.name, partitions=False).parameters
+            existing = catalog.get_table(spec.name, partitions=False).parameters
         except CatalogError:
             existing = {}
         parameters = projection.r6_parameters(
@@ -307,22 +251,22 @@ def _write(
     # whose bytes change, Glue skips a same-definition table update and ignores partitions that
     # exist already.
     catalog.upsert_table(
-        out.name,
-        location=out.prefix,
-        columns=columns,
-        partition_keys=partition_keys,
+        spec.name,
+        location=spec.location,
+        columns=list(spec.columns),
+        partition_keys=list(spec.partition_keys),
         parameters=parameters,
     )
     kept = {tuple(sorted(w.values.items())) for w in written}
     gone = []
     for key in stale:
-        values = parquet_io.partition_values(key[len(out.prefix) :])
+        values = parquet_io.partition_values(key[len(spec.location) :])
         if tuple(sorted(values.items())) not in kept and values not in gone:
             gone.append(values)
     if gone:
-        catalog.drop_partitions(out.name, gone)
+        catalog.drop_partitions(spec.name, gone)
     if written:
-        catalog.add_partitions(out.name, [w.values for w in written])
+        catalog.add_partitions(spec.name, [w.values for w in written])
 
 
 def _r6_rows(quotes: pa.Table, tickers: tuple[str, ...]) -> pa.Table:
@@ -344,12 +288,10 @@ def _write_history(
     full: bool,
 ) -> None:
     """The history layer (``refined_quotes_history``) from the rows the R6 table gets."""
-    from b3lake.catalog.schema import columns_from_arrow
     from b3lake.lake import history
 
-    name = history.TABLE
-    prefix = layout.refined_prefix(name)
-    schema = schemas.REFINED_SCHEMAS[name]
+    spec = tables.table(history.TABLE)
+    name, prefix, schema = spec.name, spec.location, arrow.file_schema(spec)
     replace = None if full else (plan.quote_sessions[0], plan.quote_sessions[-1])
     result = history.write(storage, prefix, quotes, schema, replace=replace)
     deleted = list(result.deleted)
@@ -366,8 +308,8 @@ def _write_history(
     catalog.upsert_table(
         name,
         location=prefix,
-        columns=columns_from_arrow(schema),
-        partition_keys=columns_from_arrow(schemas.partition_schema(layout.REFINED_TABLES[name][1])),
+        columns=list(spec.columns),
+        partition_keys=list(spec.partition_keys),
     )
     if deleted:
         catalog.drop_partitions(name, [{"year": v} for v, _ in deleted])
@@ -400,8 +342,49 @@ def run(
         report.sessions_read = len(plan.read_sessions)
         chunks = full_chunks(plan, sessions) if full else []
     if len(chunks) > 1:
-        return _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
-    return _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+        report = _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    else:
+        report = _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+    _run_registered(options, report, engine, storage, catalog)
+    return report
+
+
+def _run_registered(
+    options: RefineOptions,
+    report: RefineReport,
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+) -> None:
+    """The registered tables that refine themselves (``TableSpec.refine``, by ``dt``): each
+    reads its raw inputs of the run's session (every session in full mode), refines them on the
+    engine and is written like every table (conformed, sorted, stale partitions dropped)."""
+    from b3lake.sources import registry as sources
+
+    for spec in tables.refined_tables():
+        if spec.refine is None:
+            continue
+        index = {name: _raw_index(storage, name) for name in spec.inputs}
+        days = sorted({d for found in index.values() for d in found})
+        if options.mode != "full":
+            days = [d for d in days if d == options.day]
+        if not days and options.mode != "full":
+            continue
+        with _stage(report, "read"):
+            frames = {
+                name: engine.read_parquet(
+                    storage,
+                    [k for d in days for k in found.get(d, [])],
+                    sources.get(name).raw_schema(),
+                )
+                for name, found in index.items()
+            }
+        with _stage(report, "transform"):
+            rows = engine.to_arrow(spec.refine(frames))
+        report.refined_rows[spec.name] = rows.num_rows
+        with _stage(report, "write"):
+            out = _Output(spec, rows, [f"dt={d.isoformat()}/" for d in days])
+            _write(storage, catalog, out, report, options.mode == "full")
 
 
 def _run_plan(
@@ -467,35 +450,22 @@ def _run_plan(
         )
         report.refined_rows["refined_quotes"] = quotes_out.num_rows
         report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
+        sessions_written = [f"dt={d.isoformat()}/" for d in plan.quote_sessions]
+        quotes_spec = tables.table("refined_quotes")
+        assert quotes_spec.quarantine is not None
         outputs += [
             _Output(
-                "refined_quotes",
-                layout.refined_prefix("refined_quotes"),
-                layout.REFINED_TABLES["refined_quotes"][1],
-                schemas.REFINED_QUOTES,
+                quotes_spec,
                 _r6_rows(quotes_out, options.r6_tickers),
-                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
-                ["source"],
+                sessions_written,
                 options.r6_tickers,
             ),
             _Output(
-                "refined_monthly",
-                layout.refined_prefix("refined_monthly"),
-                layout.REFINED_TABLES["refined_monthly"][1],
-                schemas.REFINED_MONTHLY,
+                tables.table("refined_monthly"),
                 monthly_arrow,
                 [f"month={m}/" for m in plan.months],
-                ["ticker", "source"],
             ),
-            _Output(
-                "quarantine_quotes",
-                layout.quarantine_prefix("refined_quotes"),
-                ("dt",),
-                schemas.QUARANTINE_QUOTES,
-                bad,
-                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
-                ["ticker", "source", "record_key", "source_file", "line_number"],
-            ),
+            _Output(quotes_spec.quarantine, bad, sessions_written),
         ]
 
     if plan.portfolio_dates:
@@ -525,25 +495,11 @@ def _run_plan(
         )
         report.refined_rows["refined_ibov_portfolio"] = portfolio.num_rows
         rewritten = [f"dt={d.isoformat()}/" for d in plan.portfolio_dates]
+        portfolio_spec = tables.table("refined_ibov_portfolio")
+        assert portfolio_spec.quarantine is not None
         outputs += [
-            _Output(
-                "refined_ibov_portfolio",
-                layout.refined_prefix("refined_ibov_portfolio"),
-                layout.REFINED_TABLES["refined_ibov_portfolio"][1],
-                schemas.REFINED_IBOV_PORTFOLIO,
-                portfolio,
-                rewritten,
-                ["index", "ticker"],
-            ),
-            _Output(
-                "quarantine_ibov_portfolio",
-                layout.quarantine_prefix("refined_ibov_portfolio"),
-                ("dt",),
-                schemas.QUARANTINE_IBOV_PORTFOLIO,
-                bad,
-                rewritten,
-                ["index", "ticker", "segment", "source_file", "line_number"],
-            ),
+            _Output(portfolio_spec, portfolio, rewritten),
+            _Output(portfolio_spec.quarantine, bad, rewritten),
         ]
 
     with _stage(report, "write"):
@@ -675,11 +631,13 @@ def main(
     catalog: Catalog | None = None,
 ) -> RefineReport:
     """Run the job for Glue-style ``argv``; adapters default from ``--lake``/``--catalog_database``."""
-    from b3lake import backends
+    from b3lake.catalog import catalog_for
+    from b3lake.storage import storage_for
 
     options = parse_args(argv)
-    storage = storage or backends.storage_for(options.lake)
-    catalog = catalog or backends.catalog_for(storage, options.catalog_database)
+    # Built from the lake's address (the job is a leaf: it never imports the backends).
+    storage = storage or storage_for(options.lake)
+    catalog = catalog or catalog_for(storage, options.catalog_database)
     own_engine = engine is None
     if engine is None:
         from b3lake.engines import default_engine

@@ -1,15 +1,17 @@
 """Input and output contracts of the refine job as pyarrow schemas.
 
-The single source of truth for refined table types: the job casts to them (and fails on drift),
-the catalog registers them, the Terraform tests read them. Each refined table has a *file*
-schema (what ``part-0.parquet`` holds) and *partition* fields (Hive-style, in the key only).
+The raw columns the job reads are declared here. The refined and quarantine tables are declared
+once, as ``TableSpec``s in ``b3lake.tables``; the names below are their Arrow schemas (a *file*
+schema: what ``part-0.parquet`` holds; partition fields are Hive-style, in the key only).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
+from b3lake import tables
 from b3lake.sources.raw_schema import raw_columns
+from b3lake.tables import arrow
 
 # ---------------------------------------------------------------------------------------- raw
 # The raw columns the job reads (a projection of docs/architecture.md's raw schemas).
@@ -33,114 +35,26 @@ RAW_INPUTS: dict[str, pa.Schema] = {
     "ibov_portfolio": RAW_IBOV_PORTFOLIO,
 }
 
-# ------------------------------------------------------------------------------------ refined
-# One ticker's session, as both the refined and the quarantined quote rows carry it.
-_SESSION_FIELDS = [
-    ("isin", pa.string()),
-    ("name", pa.string()),
-    ("open", pa.float64()),
-    ("high", pa.float64()),
-    ("low", pa.float64()),
-    ("close", pa.float64()),
-    ("avg_price", pa.float64()),
-    ("volume", pa.int64()),
-    ("traded_value", pa.float64()),
-    ("trades", pa.int64()),
-]
-REFINED_QUOTES = pa.schema(
-    [
-        ("source", pa.string()),
-        *_SESSION_FIELDS,
-        ("ma_5", pa.float64()),
-        ("ma_7", pa.float64()),
-        ("ma_21", pa.float64()),
-        ("close_lag_1", pa.float64()),
-        ("close_lag_2", pa.float64()),
-        ("close_lag_3", pa.float64()),
-        ("close_delta", pa.float64()),
-        ("pct_change", pa.float64()),
-        ("days_since_prev_session", pa.int32()),
-        ("run_date", pa.date32()),
-        ("days_since_trade", pa.int32()),
-    ]
-)
+# ------------------------------------------------------------------------- refined, quarantine
+# Derived from the table specs (``b3lake.tables``), the one declaration of each table.
+REFINED_QUOTES = arrow.file_schema(tables.table("refined_quotes"))
+REFINED_MONTHLY = arrow.file_schema(tables.table("refined_monthly"))
+REFINED_IBOV_PORTFOLIO = arrow.file_schema(tables.table("refined_ibov_portfolio"))
+QUARANTINE_QUOTES = arrow.file_schema(tables.table("quarantine_quotes"))
+QUARANTINE_IBOV_PORTFOLIO = arrow.file_schema(tables.table("quarantine_ibov_portfolio"))
 # The history layer (b3lake.lake.history): refined_quotes' rows with dt and ticker as columns.
-REFINED_QUOTES_HISTORY = pa.schema(
-    [pa.field("dt", pa.date32()), pa.field("ticker", pa.string()), *REFINED_QUOTES]
-)
-REFINED_MONTHLY = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("source", pa.string()),
-        ("sessions", pa.int32()),
-        ("total_volume", pa.int64()),
-        ("total_traded_value", pa.float64()),
-        ("avg_close", pa.float64()),
-        ("first_close", pa.float64()),
-        ("last_close", pa.float64()),
-        ("monthly_return", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-    ]
-)
-REFINED_IBOV_PORTFOLIO = pa.schema(
-    [
-        ("index", pa.string()),
-        ("ticker", pa.string()),
-        ("asset", pa.string()),
-        ("sector", pa.string()),
-        ("share_type", pa.string()),
-        ("weight", pa.float64()),
-        ("theoretical_quantity", pa.int64()),
-        ("sector_weight", pa.float64()),
-        ("share_type_weight", pa.float64()),
-    ]
-)
+REFINED_QUOTES_HISTORY = arrow.file_schema(tables.table("refined_quotes_history"))
 
-PARTITION_FIELDS: dict[str, pa.Field] = {
-    "dt": pa.field("dt", pa.date32()),
-    "ticker": pa.field("ticker", pa.string()),
-    "month": pa.field("month", pa.string()),
-    "year": pa.field("year", pa.string()),
-}
-
-# Catalog name -> file schema. Partition keys come from ``b3lake.lake.layout.REFINED_TABLES``.
+# Catalog name -> file schema of every refined table registered at import.
 REFINED_SCHEMAS: dict[str, pa.Schema] = {
-    "refined_quotes": REFINED_QUOTES,
-    "refined_monthly": REFINED_MONTHLY,
-    "refined_ibov_portfolio": REFINED_IBOV_PORTFOLIO,
-    "refined_quotes_history": REFINED_QUOTES_HISTORY,
-}
-
-# ---------------------------------------------------------------------------------- quarantine
-# Rows that broke a rule, as the transform normalised them, plus the rule and a reason.
-QUARANTINE_QUOTES = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("source", pa.string()),
-        ("record_key", pa.string()),
-        *_SESSION_FIELDS,
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-        ("rule", pa.string()),
-        ("reason", pa.string()),
-    ]
-)
-# The raw portfolio row (its date is the partition) plus the rule and the reason.
-QUARANTINE_IBOV_PORTFOLIO = pa.schema(
-    [f for f in RAW_IBOV_PORTFOLIO if f.name != "portfolio_date"]
-    + [pa.field("rule", pa.string()), pa.field("reason", pa.string())]
-)
-# Catalog name -> (prefix under quarantine/, file schema); partitioned by dt.
-QUARANTINE_TABLES: dict[str, tuple[str, pa.Schema]] = {
-    "quarantine_quotes": ("refined_quotes", QUARANTINE_QUOTES),
-    "quarantine_ibov_portfolio": ("refined_ibov_portfolio", QUARANTINE_IBOV_PORTFOLIO),
+    t.name: arrow.file_schema(t) for t in tables.refined_tables()
 }
 
 
 def partition_schema(keys: tuple[str, ...] | list[str]) -> pa.Schema:
-    """The Arrow schema of a table's partition columns (``dt`` date, ``ticker``/``month`` string)."""
-    return pa.schema([PARTITION_FIELDS[k] for k in keys])
+    """The Arrow schema of partition columns (``dt`` date, ``ticker``/``month`` string), typed as
+    the registered tables type them."""
+    return arrow.keys_schema(keys)
 
 
 def full_schema(file_schema: pa.Schema, keys: tuple[str, ...] | list[str]) -> pa.Schema:

@@ -32,11 +32,13 @@ import datetime as dt
 import functools
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from b3lake.engines import DataFrame, sql_api
 from b3lake.jobs.refine import schemas
+from b3lake.jobs.refine.args import Universe
+
+DEFAULT_UNIVERSE = Universe()
 
 LOOKBACK_SESSIONS = 21
 MOVING_AVERAGES = (5, 7, 21)
@@ -51,18 +53,6 @@ NORMALIZED_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Universe:
-    """Which COTAHIST records become quotes: market types, BDI codes, optional tickers."""
-
-    tpmerc: tuple[str, ...] = ("010",)
-    codbdi: tuple[str, ...] = ("02", "12")
-    tickers: tuple[str, ...] = ()
-    # ESPECI ``IBO`` marks the Ibovespa's own record (IBOV11, BDI 02, TPMERC 010): an index
-    # level with the index's statistics, not a tradable security.
-    exclude_especi: tuple[str, ...] = ("IBO",)
-
-
 def _date(F: Any, day: dt.date | str) -> Any:  # noqa: N803
     text = day.isoformat() if isinstance(day, dt.date) else day
     return F.lit(text).cast("date")
@@ -71,7 +61,7 @@ def _date(F: Any, day: dt.date | str) -> Any:  # noqa: N803
 # ------------------------------------------------------------------------------ normalisation
 
 
-def normalize_cotahist(raw: DataFrame, universe: Universe = Universe()) -> DataFrame:
+def normalize_cotahist(raw: DataFrame, universe: Universe = DEFAULT_UNIVERSE) -> DataFrame:
     """Raw COTAHIST rows in the universe, with friendly names and per-share prices."""
     F = sql_api(raw).F  # noqa: N806
     c = F.col
@@ -108,7 +98,7 @@ def normalize_cotahist(raw: DataFrame, universe: Universe = Universe()) -> DataF
     )
 
 
-def normalize_yfinance(raw: DataFrame, universe: Universe = Universe()) -> DataFrame:
+def normalize_yfinance(raw: DataFrame, universe: Universe = DEFAULT_UNIVERSE) -> DataFrame:
     """Raw yfinance rows in the shape of :func:`normalize_cotahist` (no ISIN, name, trades)."""
     F = sql_api(raw).F  # noqa: N806
     c = F.col
@@ -135,7 +125,7 @@ def normalize_yfinance(raw: DataFrame, universe: Universe = Universe()) -> DataF
 
 
 def normalize_quotes(
-    cotahist: DataFrame, yfinance: DataFrame | None = None, universe: Universe = Universe()
+    cotahist: DataFrame, yfinance: DataFrame | None = None, universe: Universe = DEFAULT_UNIVERSE
 ) -> DataFrame:
     """Both quote sources as one set of normalised rows (the input of the quality checks)."""
     rows = normalize_cotahist(cotahist, universe)

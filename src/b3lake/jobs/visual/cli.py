@@ -159,15 +159,16 @@ def run_visual_job(
 
     Example: [bold]b3lake --lake ./lake glue run-visual-job --write[/bold]
     """
-    from b3lake import backends
+    from b3lake.catalog import catalog_for
     from b3lake.engines import engine_by_name
     from b3lake.jobs.visual.dag import VisualJobConfig, build_nodes
     from b3lake.jobs.visual.interpret import run_dag, write_target
     from b3lake.lake.layout import LOCAL_BUCKET
+    from b3lake.storage import storage_for
 
     s = _settings()
-    storage = backends.storage_for(s.lake)
-    catalog = backends.catalog_for(storage, s.catalog_database)
+    storage = storage_for(s.lake)
+    catalog = catalog_for(storage, s.catalog_database)
     # A local lake plays the S3 lake "s3://b3lake-local" (the pseudo-bucket of local events).
     lake = s.lake if s.lake_is_s3 else f"s3://{LOCAL_BUCKET}"
     config = VisualJobConfig.from_settings(s, lake=lake)

@@ -98,7 +98,14 @@ def test_backend_aws_builds_the_glue_launcher(glue: Any) -> None:
     assert backend.launcher.client.meta.region_name == "sa-east-1"
     assert type(backend.storage).__name__ == "S3Storage"
     assert type(backend.catalog).__name__ == "GlueCatalog"
-    assert type(backend.query_engine()).__name__ == "AthenaQueryEngine"
+    engine = backend.query_engine()
+    assert type(engine).__name__ == "AthenaQueryEngine"
+    # One AWS context (session, endpoint, region) reaches every adapter.
+    for adapter in (backend.storage, backend.catalog, backend.launcher, engine):
+        assert adapter.region == "sa-east-1", type(adapter).__name__  # type: ignore[attr-defined]
+    assert backend.storage.client.meta.region_name == "sa-east-1"  # type: ignore[attr-defined]
+    assert backend.catalog.client.meta.region_name == "sa-east-1"  # type: ignore[attr-defined]
+    assert engine.client.meta.region_name == "sa-east-1"  # type: ignore[attr-defined]
 
 
 def test_endpoint_override_reaches_the_client() -> None:

@@ -1,0 +1,62 @@
+"""``refined_quotes``: one row per ticker and session, with windows; and its quarantine twin."""
+
+from __future__ import annotations
+
+from b3lake.tables.spec import TableSpec
+
+# One ticker's session, as both the refined and the quarantined quote rows carry it.
+SESSION_COLUMNS = (
+    ("isin", "string"),
+    ("name", "string"),
+    ("open", "double"),
+    ("high", "double"),
+    ("low", "double"),
+    ("close", "double"),
+    ("avg_price", "double"),
+    ("volume", "bigint"),
+    ("traded_value", "double"),
+    ("trades", "bigint"),
+)
+
+QUARANTINE_QUOTES = TableSpec(
+    name="quarantine_quotes",
+    layer="quarantine",
+    prefix="refined_quotes",
+    description="Quote rows that broke a rule, as the transform normalised them, with the rule and a reason.",
+    partition_keys=(("dt", "date"),),
+    columns=(
+        ("ticker", "string"),
+        ("source", "string"),
+        ("record_key", "string"),
+        *SESSION_COLUMNS,
+        ("source_file", "string"),
+        ("line_number", "bigint"),
+        ("rule", "string"),
+        ("reason", "string"),
+    ),
+    sort_by=("ticker", "source", "record_key", "source_file", "line_number"),
+)
+
+REFINED_QUOTES = TableSpec(
+    name="refined_quotes",
+    prefix="quotes",
+    description="Daily quotes per ticker with moving averages, lags and deltas.",
+    partition_keys=(("dt", "date"), ("ticker", "string")),
+    columns=(
+        ("source", "string"),
+        *SESSION_COLUMNS,
+        ("ma_5", "double"),
+        ("ma_7", "double"),
+        ("ma_21", "double"),
+        ("close_lag_1", "double"),
+        ("close_lag_2", "double"),
+        ("close_lag_3", "double"),
+        ("close_delta", "double"),
+        ("pct_change", "double"),
+        ("days_since_prev_session", "int"),
+        ("run_date", "date"),
+        ("days_since_trade", "int"),
+    ),
+    sort_by=("source",),
+    quarantine=QUARANTINE_QUOTES,
+)
