@@ -34,7 +34,20 @@ class LocalEventBus:
         self.results: list[dict[str, Any]] = []
 
     def notify(self, key: str, size: int) -> None:
-        event = object_created_event(self.bucket, f"{self.prefix}{key}", size)
+        event = object_created_event(self.bucket, f"{self.prefix}{key}", size, etag=self._etag(key))
         self.delivered.append(event)
         context = LocalLambdaContext(self.config, self.launcher)
         self.results.append(trigger.handler(event, context))
+
+    def _etag(self, key: str) -> str | None:
+        """The object's fingerprint, as S3 would put its ETag in the event (``list_etags``)."""
+        storage = getattr(self.launcher, "storage", None)
+        lister = getattr(storage, "list_etags", None)
+        return lister(key).get(key) if lister is not None else None
+
+    def batch(self) -> Any:
+        """A batch of notifications: runs the launcher starts meanwhile wait for its end."""
+        from contextlib import nullcontext
+
+        batch = getattr(self.launcher, "batch", None)
+        return batch() if batch is not None else nullcontext()

@@ -4,8 +4,23 @@ Imports only the standard library, boto3 (in the Lambda runtime) and light b3lak
 zip holds just the package source. Locally, the event bus passes a context whose ``b3lake_launcher``
 is the in-process launcher; in AWS the launcher is the boto3 Glue client itself.
 
-S3 delivers at least once: a duplicate event may start a redundant run, which is harmless because
-the refine job rewrites whole partitions (idempotent).
+Coalescing (a burst of raw objects starts one or two runs, not one per object). A run refines
+every raw object that changed since the raw manifest (``lake/manifest.py``) recorded it, so a run
+that has not yet started its script will see every object that has already landed. For each date
+of an event the handler therefore starts no run when
+
+* the manifest already holds the event's objects with their ETags (a duplicate delivery, or an
+  object an earlier run of the burst consumed): one GET of the object's manifest shard; or
+* a run of the job is ``WAITING`` (Glue's job-run queue) or ``STARTING``: it has not listed the raw
+  objects yet, so it will refine this one (one ``GetJobRuns`` call, newest runs first).
+
+A run that is ``RUNNING`` may have listed already, so a new run is started (with
+``max_concurrent_runs = 1`` it waits in the queue; the next events coalesce into it). A burst of
+250 objects thus starts: the first run, one queued while it runs, and at most one more. Both
+checks fail open (a refused read starts the run, as before): a redundant run finds nothing
+pending and ends in seconds without writing; an object is never left behind. The alternative,
+S3 → SQS → Lambda with a batching window, still starts one run per batch (and Lambda may poll
+several batches at once) and adds a queue to deploy; the two checks need no new resource.
 
 No event is lost when Glue refuses a run (``ConcurrentRunsExceededException``, throttling that
 outlasts botocore's own retries, a missing job): the handler still tries every other date of the
@@ -108,6 +123,67 @@ def _raw_object(ref: S3ObjectRef, bucket: str, prefix: str) -> tuple[RawObject |
     return raw, ""
 
 
+#: Glue states of a run that has not yet run its script (it will list the raw objects later).
+NOT_STARTED_STATES = frozenset({"WAITING", "STARTING"})
+
+
+def _waiting_run(launcher: Any, job_name: str) -> str | None:
+    """The id of a run of ``job_name`` that has not started its script yet, or None.
+
+    Fails open: a launcher that cannot tell (no ``waiting_runs``, a refused ``GetJobRuns``)
+    gives None, and the caller starts a run as before."""
+    waiting = getattr(launcher, "waiting_runs", None)
+    if waiting is None:
+        return None
+    try:
+        runs = waiting(job_name)
+    except Exception as exc:  # noqa: BLE001 - fail open: starting a run is always safe
+        log.info(json.dumps({"waiting_runs": "unknown", "error": str(exc)}))
+        return None
+    for run in runs:
+        if getattr(run, "state", None) in NOT_STARTED_STATES:
+            return str(run.id)
+    return None
+
+
+class _Consumed:
+    """The raw manifest's entries, one shard read per (source, year) an event touches."""
+
+    def __init__(self, config: TriggerConfig, context: Any) -> None:
+        self.config = config
+        self.context = context
+        self._storage: Any = None
+        self._failed = False
+        self._shards: dict[str, dict[str, str]] = {}
+
+    def _store(self) -> Any:
+        if self._storage is None:
+            self._storage = getattr(self.context, "b3lake_storage", None)
+        if self._storage is None:
+            from b3lake.backends import storage_for
+
+            self._storage = storage_for(
+                self.config.lake, endpoint_url=os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None
+            )
+        return self._storage
+
+    def holds(self, key: str, etag: str) -> bool:
+        """True when ``key`` was consumed with exactly this ETag (fails open: False)."""
+        if not etag or self._failed:
+            return False
+        from b3lake.lake import manifest
+
+        try:
+            shard = manifest.shard_key(key)
+            if shard not in self._shards:
+                self._shards[shard] = manifest.shard_etags(self._store(), shard)
+            return self._shards[shard].get(key) == etag
+        except Exception as exc:  # noqa: BLE001 - fail open: an unknown object is refined
+            self._failed = True
+            log.info(json.dumps({"manifest": "unreadable", "error": str(exc)}))
+            return False
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Start one refine run per trading date found in the event's raw objects."""
     if _is_test_event(event):
@@ -122,9 +198,14 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     keys_by_date: dict[str, set[str]] = {}
     ignored: list[dict[str, str]] = []
+    consumed = _Consumed(config, context)
+    coalesced: list[dict[str, Any]] = []
     for ref in refs:
         raw, reason = _raw_object(ref, bucket, prefix)
-        if raw is not None:
+        if raw is not None and consumed.holds(raw.key, ref.etag):
+            coalesced.append({"dt": raw.dt.isoformat(), "raw_key": raw.key, "into": "consumed"})
+            log.info(json.dumps({"consumed": raw.key, "etag": ref.etag}))
+        elif raw is not None:
             keys_by_date.setdefault(raw.dt.isoformat(), set()).add(raw.key)
         else:
             ignored.append({"bucket": ref.bucket, "key": ref.key, "reason": reason})
@@ -134,6 +215,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     failed: list[dict[str, Any]] = []
     for day in sorted(keys_by_date):
         keys = sorted(keys_by_date[day])
+        waiting = _waiting_run(launcher, config.job_name)
+        if waiting is not None:
+            coalesced.extend({"dt": day, "raw_key": k, "into": waiting} for k in keys)
+            log.info(json.dumps({"coalesced_into": waiting, "dt": day}))
+            continue
         arguments = {
             "--dt": day,
             "--raw_key": keys[0],
@@ -156,4 +242,4 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         raise JobError(
             f"{len(failed)} job run(s) could not start: {failed}", source=config.job_name
         )
-    return {"started": started, "ignored": ignored}
+    return {"started": started, "ignored": ignored, "coalesced": coalesced}

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import ConfigError, JobError
 from b3lake.jobs.refine import quality, schemas, transform
-from b3lake.lake import layout
+from b3lake.lake import layout, manifest
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -67,6 +67,7 @@ class RefineOptions:
     raw_key: str | None = None
     catalog_database: str = "default"
     universe: transform.Universe = transform.Universe()
+    run_id: str | None = None  # Glue's --JOB_RUN_ID: the build recorded in the raw manifest
 
 
 def _date_arg(value: str, name: str) -> dt.date:
@@ -87,6 +88,7 @@ def parse_args(argv: list[str]) -> RefineOptions:
     parser = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
     for name in JOB_ARGUMENTS:
         parser.add_argument(f"--{name}", default=None)
+    parser.add_argument("--JOB_RUN_ID", dest="job_run_id", default=None)
     known, _ = parser.parse_known_args(argv[1:])
     if not known.lake:
         raise ConfigError("--lake is required", field="lake")
@@ -122,6 +124,7 @@ def parse_args(argv: list[str]) -> RefineOptions:
         raw_key=known.raw_key,
         catalog_database=known.catalog_database or "default",
         universe=universe,
+        run_id=known.job_run_id,
     )
 
 
@@ -136,6 +139,8 @@ class Plan:
     quote_sessions: list[dt.date]
     months: list[str]
     portfolio_dates: list[dt.date]
+    #: Sessions whose raw objects are all gone: their refined partitions are deleted.
+    removed_sessions: list[dt.date] = field(default_factory=list)
 
 
 def _month(day: dt.date) -> str:
@@ -172,6 +177,47 @@ def plan_run(
     return Plan(read, targets, months, portfolio)
 
 
+def plan_changes(
+    sessions: list[dt.date],
+    portfolio_dates: list[dt.date],
+    *,
+    changed: set[dt.date],
+    changed_portfolio: set[dt.date],
+    lookback: int = transform.LOOKBACK_SESSIONS,
+) -> Plan:
+    """One plan over every changed session (a coalesced run; see the module docstring).
+
+    Quote targets: each changed session and the up to ``lookback`` sessions after it (for a
+    session whose raw objects are gone: the sessions after it, and its partitions are removed).
+    Months: the targets' (and removed sessions') months. Read: for each target month, its
+    sessions and the ``lookback`` sessions before it; the union may have gaps, which is safe:
+    the session number ``_s`` is the dense rank of the dates read, so a row whose previous one
+    lies beyond a gap is more than ``lookback`` sessions away and its windows are null, as they
+    are in a full run.
+    """
+    targets: set[dt.date] = set()
+    removed: list[dt.date] = []
+    for day in sorted(changed):
+        i = bisect.bisect_left(sessions, day)
+        if i < len(sessions) and sessions[i] == day:
+            targets.update(sessions[i : i + 1 + lookback])
+        else:
+            removed.append(day)
+            targets.update(sessions[i : i + lookback])
+    quote_sessions = sorted(targets)
+    months = sorted({_month(s) for s in [*quote_sessions, *removed]})
+    read: set[dt.date] = set()
+    for month in months:
+        first = bisect.bisect_left(sessions, dt.date.fromisoformat(month + "-01"))
+        last = first
+        while last < len(sessions) and _month(sessions[last]) == month:
+            last += 1
+        if last > first:
+            read.update(sessions[max(0, first - lookback) : last])
+    portfolio = sorted(d for d in changed_portfolio if d in set(portfolio_dates))
+    return Plan(sorted(read), quote_sessions, months, portfolio, removed)
+
+
 # ------------------------------------------------------------------------------------- report
 
 
@@ -190,6 +236,8 @@ class RefineReport:
     partitions_written: dict[str, int] = field(default_factory=dict)
     objects_deleted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    pending_objects: int = 0  # raw objects new, replaced or removed since the manifest
+    manifest_shards_written: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -250,7 +298,122 @@ def _between(table: pa.Table, first: dt.date, last: dt.date) -> pa.Table:
 
 
 def _count_by_rule(table: pa.Table) -> dict[str | None, int]:
-    return {row["rule"]: int(row["n"]) for row in table.to_pylist()}
+    """``rule -> rows`` from rows of ``rule, n`` (summed over any other column, e.g. ``dt``)."""
+    counts: dict[str | None, int] = {}
+    for row in table.select(["rule", "n"]).to_pylist():
+        counts[row["rule"]] = counts.get(row["rule"], 0) + int(row["n"])
+    return counts
+
+
+def _on_dates(table: pa.Table, days: list[dt.date], column: str = "dt") -> pa.Table:
+    """Rows of ``table`` whose ``column`` is one of ``days`` (the table itself if all are)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return table
+    wanted = pa.array(days, pa.date32())
+    present = pc.unique(table.column(column))
+    if pc.all(pc.is_in(present, value_set=wanted)).as_py():
+        return table  # e.g. a full rebuild: no filtered copy
+    return table.filter(pc.is_in(table.column(column), value_set=wanted))
+
+
+def _in_months(table: pa.Table, months: list[str]) -> pa.Table:
+    """Rows of ``table`` whose ``dt`` lies in one of ``months`` (``YYYY-MM``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return table
+    month = pc.strftime(table.column("dt"), format="%Y-%m")
+    keep = pc.is_in(month, value_set=pa.array(months, pa.string()))
+    if pc.all(keep).as_py():
+        return table
+    return table.filter(keep)
+
+
+def _index_keys(listed: dict[str, str]) -> dict[dt.date, list[str]]:
+    """``dt -> keys`` of one raw source's listing."""
+    found: dict[dt.date, list[str]] = defaultdict(list)
+    for key in listed:
+        found[layout.parse_raw_key(key).dt].append(key)
+    return dict(found)
+
+
+def _plan(
+    options: RefineOptions,
+    raw: dict[str, dict[dt.date, list[str]]],
+    listed: dict[str, dict[str, str]],
+    storage: Storage,
+    report: RefineReport,
+) -> tuple[Plan, dict[str, str], list[str]]:
+    """The run's plan, the raw objects it consumes (``key -> ETag``) and the manifest entries
+    of objects that are gone.
+
+    ``--mode full``: everything. Incremental: every session whose raw objects changed since the
+    manifest last recorded them (new, replaced or removed), and, for a run started by hand with
+    ``--dt D`` (no ``--raw_key``), ``D`` itself. A run started by an event (``--raw_key``) does
+    not force its session: if an earlier run of the same burst consumed it, nothing is pending
+    and the run ends without writing.
+    """
+    sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
+    portfolio_dates = sorted(raw["ibov_portfolio"])
+    every = {k: e for source in listed.values() for k, e in source.items()}
+    previous = manifest.load(storage)
+    changed, removed = manifest.changes(every, previous)
+    report.pending_objects = len(changed) + len(removed)
+    if options.mode == "full":
+        plan = plan_run(sessions, portfolio_dates, mode="full", day=None)
+        return plan, every, removed
+    quote_days: set[dt.date] = set()
+    portfolio_days: set[dt.date] = set()
+    for key in [*changed, *removed]:
+        obj = layout.parse_raw_key(key)
+        (portfolio_days if obj.source == "ibov_portfolio" else quote_days).add(obj.dt)
+    if options.day is not None and options.raw_key is None:
+        if any(options.day in raw[s] for s in QUOTE_SOURCES):
+            quote_days.add(options.day)
+        portfolio_days.add(options.day)
+    plan = plan_changes(
+        sessions, portfolio_dates, changed=quote_days, changed_portfolio=portfolio_days
+    )
+    written_days = {*plan.quote_sessions, *plan.portfolio_dates}
+    consumed = {k: e for k, e in every.items() if layout.parse_raw_key(k).dt in written_days}
+    return plan, consumed, removed
+
+
+def _removal_outputs(plan: Plan) -> list[_Output]:
+    """Empty outputs that own the partitions of sessions whose raw data are all gone."""
+    gone = [f"dt={d.isoformat()}/" for d in plan.removed_sessions]
+    specs = [
+        ("refined_quotes", layout.refined_prefix("refined_quotes"), schemas.REFINED_QUOTES, gone),
+        (
+            "refined_monthly",
+            layout.refined_prefix("refined_monthly"),
+            schemas.REFINED_MONTHLY,
+            [f"month={m}/" for m in plan.months],
+        ),
+    ]
+    outputs = []
+    for name, prefix, file_schema, owned in specs:
+        keys = layout.REFINED_TABLES[name][1]
+        empty = schemas.full_schema(file_schema, keys).empty_table()
+        outputs.append(_Output(name, prefix, keys, file_schema, empty, owned, []))
+    keys = ("dt",)
+    empty = schemas.full_schema(schemas.QUARANTINE_QUOTES, keys).empty_table()
+    outputs.append(
+        _Output(
+            "quarantine_quotes",
+            layout.quarantine_prefix("refined_quotes"),
+            keys,
+            schemas.QUARANTINE_QUOTES,
+            empty,
+            gone,
+            [],
+        )
+    )
+    return outputs
 
 
 @dataclass
@@ -320,9 +483,9 @@ def run(
     )
     full = options.mode == "full"
     with _stage(report, "plan"):
-        raw = {s: _raw_index(storage, s) for s in (*QUOTE_SOURCES, "ibov_portfolio")}
-        sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
-        plan = plan_run(sessions, sorted(raw["ibov_portfolio"]), mode=options.mode, day=options.day)
+        listed = {s: manifest.list_raw(storage, s) for s in (*QUOTE_SOURCES, "ibov_portfolio")}
+        raw = {s: _index_keys(listed[s]) for s in listed}
+        plan, consumed, removed = _plan(options, raw, listed, storage, report)
         report.sessions_read = len(plan.read_sessions)
 
     outputs: list[_Output] = []
@@ -346,21 +509,29 @@ def run(
             flagged = engine.persist(quality.flag_quotes(normalized))
             F = _functions(flagged)  # noqa: N806
             targets = transform.between(flagged, first, last)
+            # By date, then cut to the target sessions in Arrow: a coalesced plan's targets may
+            # have gaps (each filter step would grow the engine's plan).
             counts = _count_by_rule(
-                engine.to_arrow(targets.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
+                _on_dates(
+                    engine.to_arrow(
+                        targets.groupBy("dt", "rule").agg(F.count(F.lit(1)).alias("n"))
+                    ),
+                    plan.quote_sessions,
+                )
             )
-            bad = engine.to_arrow(targets.filter(F.col("rule").isNotNull()))
+            bad = _on_dates(
+                engine.to_arrow(targets.filter(F.col("rule").isNotNull())), plan.quote_sessions
+            )
             clean = quality.clean_rows(flagged)
-            quotes = transform.refine_quotes(clean, options.run_date)
-            month_start = dt.date.fromisoformat(plan.months[0] + "-01")
+            # Never older than the newest session written: days_since_trade is not negative.
+            run_date = options.run_date if full else max(options.run_date, last)
+            quotes = transform.refine_quotes(clean, run_date)
             # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
             quotes_arrow = engine.to_arrow(quotes)
             monthly_arrow = engine.to_arrow(
-                transform.refine_monthly(
-                    engine.from_arrow(_between(quotes_arrow, month_start, plan.read_sessions[-1]))
-                )
+                transform.refine_monthly(engine.from_arrow(_in_months(quotes_arrow, plan.months)))
             )
-            quotes_out = _between(quotes_arrow, first, last)
+            quotes_out = _on_dates(quotes_arrow, plan.quote_sessions)
             del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
         quarantined = {k: v for k, v in counts.items() if k is not None}
         report.universe_rows = sum(counts.values())
@@ -382,7 +553,7 @@ def run(
                 layout.REFINED_TABLES["refined_quotes"][1],
                 schemas.REFINED_QUOTES,
                 quotes_out,
-                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
+                [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]],
                 ["source"],
             ),
             _Output(
@@ -400,7 +571,7 @@ def run(
                 ("dt",),
                 schemas.QUARANTINE_QUOTES,
                 bad,
-                [f"dt={d.isoformat()}/" for d in plan.quote_sessions],
+                [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]],
                 ["ticker", "source", "record_key", "source_file", "line_number"],
             ),
         ]
@@ -453,9 +624,17 @@ def run(
             ),
         ]
 
+    if not plan.quote_sessions and plan.removed_sessions:
+        outputs += _removal_outputs(plan)
+
     with _stage(report, "write"):
         while outputs:  # each output's table is released once it is written
             _write(storage, catalog, outputs.pop(0), report, full)
+    with _stage(report, "manifest"):
+        # Last: what this run refined is consumed only once every partition is written.
+        report.manifest_shards_written = manifest.record(
+            storage, consumed, removed, run_id=options.run_id or f"run-{report.run_date}"
+        )
     return report
 
 
