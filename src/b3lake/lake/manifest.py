@@ -69,13 +69,18 @@ def list_raw(storage: Storage, source: str) -> dict[str, str]:
     return out
 
 
+def parse_shard(data: bytes) -> dict[str, dict[str, str]]:
+    """The entries of one shard's bytes."""
+    body = json.loads(data)
+    objects = body.get("objects", {}) if isinstance(body, dict) else {}
+    return {str(k): dict(v) for k, v in objects.items() if isinstance(v, dict)}
+
+
 def _read_shard(storage: Storage, key: str) -> dict[str, dict[str, str]]:
     try:
-        data = json.loads(storage.get_bytes(key))
+        return parse_shard(storage.get_bytes(key))
     except StorageError:
         return {}
-    objects = data.get("objects", {}) if isinstance(data, dict) else {}
-    return {str(k): dict(v) for k, v in objects.items() if isinstance(v, dict)}
 
 
 def _encode(objects: dict[str, dict[str, str]]) -> bytes:

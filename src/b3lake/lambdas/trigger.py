@@ -147,25 +147,44 @@ def _waiting_run(launcher: Any, job_name: str) -> str | None:
 
 
 class _Consumed:
-    """The raw manifest's entries, one shard read per (source, year) an event touches."""
+    """The raw manifest's entries, one shard read per (source, year) an event touches.
+
+    Read with the Lambda's own boto3 (``s3:GetObject`` on ``_b3lake/manifest/*``) or from the
+    local lake's directory; a context's ``b3lake_storage`` (tests) is read through the port."""
 
     def __init__(self, config: TriggerConfig, context: Any) -> None:
         self.config = config
-        self.context = context
-        self._storage: Any = None
+        self.storage = getattr(context, "b3lake_storage", None)
         self._failed = False
         self._shards: dict[str, dict[str, str]] = {}
+        self._s3: Any = None
 
-    def _store(self) -> Any:
-        if self._storage is None:
-            self._storage = getattr(self.context, "b3lake_storage", None)
-        if self._storage is None:
-            from b3lake.backends import storage_for
+    def _get(self, key: str) -> bytes | None:
+        """A lake object's bytes, or None if it does not exist."""
+        from b3lake.errors import StorageError
 
-            self._storage = storage_for(
-                self.config.lake, endpoint_url=os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None
-            )
-        return self._storage
+        if self.storage is not None:
+            try:
+                return bytes(self.storage.get_bytes(key))
+            except StorageError:
+                return None
+        bucket, prefix = lake_location(self.config.lake)
+        if not self.config.lake.startswith("s3://"):
+            path = os.path.join(self.config.lake, key)
+            if not os.path.isfile(path):
+                return None
+            with open(path, "rb") as fh:
+                return fh.read()
+        from b3lake import awsclients
+
+        if self._s3 is None:
+            self._s3 = awsclients.client("s3")
+        try:
+            return bytes(self._s3.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
+        except Exception as exc:
+            if awsclients.error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
 
     def holds(self, key: str, etag: str) -> bool:
         """True when ``key`` was consumed with exactly this ETag (fails open: False)."""
@@ -176,7 +195,9 @@ class _Consumed:
         try:
             shard = manifest.shard_key(key)
             if shard not in self._shards:
-                self._shards[shard] = manifest.shard_etags(self._store(), shard)
+                data = self._get(shard)
+                entries = manifest.parse_shard(data) if data is not None else {}
+                self._shards[shard] = {k: v.get("etag", "") for k, v in entries.items()}
             return self._shards[shard].get(key) == etag
         except Exception as exc:  # noqa: BLE001 - fail open: an unknown object is refined
             self._failed = True
