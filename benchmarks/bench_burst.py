@@ -13,7 +13,7 @@ file of ``--sessions`` sessions (default 500, two years) with a valid header and
 
 Per round (``--repeat``, interleaved), each in a fresh lake:
 
-* ``burst``: ``Pipeline.extract_cotahist(files=[the file])``, the code of ``b3lake extract
+* ``burst``: ``Pipeline.extract("cotahist", files=[the file])``, the code of ``b3lake extract
   cotahist --file``: parse, land every session (one event each), the runs the events started.
   Reported: the whole command, and the refine part (the sum of the runs' own durations).
 * ``full``: the same raw objects (copied from the burst's lake, not timed), then
@@ -75,7 +75,7 @@ def run_burst(lake: Path, cotahist: Path) -> dict[str, float]:
 
     pipeline = Pipeline(Settings(lake=str(lake)))
     start = time.perf_counter()
-    report = pipeline.extract_cotahist(files=[cotahist])
+    report = pipeline.extract("cotahist", files=[cotahist])
     total = time.perf_counter() - start
     runs = pipeline.runs()
     refine = sum(

@@ -23,7 +23,6 @@ from pydantic_settings import (
 from b3lake.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "b3lake.toml"
-Source = Literal["cotahist", "ibov", "yfinance"]
 
 
 class UniverseSettings(BaseSettings):
@@ -38,6 +37,24 @@ class UniverseSettings(BaseSettings):
     tickers: list[str] = Field(default_factory=list)
     # ESPECI values left out: IBO is the Ibovespa's own record (IBOV11), an index, not a security.
     exclude_especi: list[str] = Field(default_factory=lambda: ["IBO"])
+
+
+class VisualJobSettings(BaseSettings):
+    """The Glue Studio visual job (``b3lake glue visual-job``; ``b3lake.jobs.visual``)."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    job_name: str = "b3lake-visual"
+    # The role Glue runs it as (the refine job's; LabRole in a lab account).
+    role_arn: str | None = None
+    # Where Glue keeps the job's script (s3://<scripts bucket>/glue/visual/b3lake-visual.py).
+    script_location: str | None = None
+    # Read raw COTAHIST from S3 ("s3") or through its catalog table raw_cotahist ("catalog").
+    source: Literal["s3", "catalog"] = "s3"
+    glue_version: str = "5.0"
+    worker_type: str = "G.1X"
+    number_of_workers: int = Field(default=2, ge=2)
+    timeout_minutes: int = Field(default=60, ge=1)
 
 
 class Settings(BaseSettings):
@@ -59,7 +76,8 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     # Endpoint override for every AWS client (moto server, LocalStack); None = the real AWS.
     aws_endpoint_url: str | None = None
-    sources: list[Source] = Field(default_factory=lambda: list[Source](["cotahist"]))
+    # Names from b3lake.sources.registry (checked there: adding a source does not touch this file).
+    sources: list[str] = Field(default_factory=lambda: ["cotahist"])
     universe: UniverseSettings = Field(default_factory=UniverseSettings)
     # yfinance tickers (B3 codes, without .SA); also the default tickers of the report.
     tickers: list[str] = Field(default_factory=list)
@@ -68,6 +86,9 @@ class Settings(BaseSettings):
     indexes: list[str] = Field(default_factory=lambda: ["IBOV"])
     # Sessions of look-back the refine windows need (the longest moving average is 21).
     lookback_sessions: int = Field(default=21, ge=0)
+    # Which Glue job the trigger starts for new raw objects: the script job, the visual one, both.
+    trigger_jobs: Literal["script", "visual", "both"] = "script"
+    visual: VisualJobSettings = Field(default_factory=VisualJobSettings)
 
     @field_validator("lake")
     @classmethod
@@ -75,6 +96,17 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("lake must be a directory or an s3://bucket/prefix URI")
         return value.strip()
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        from b3lake.sources import registry
+
+        known = registry.names()
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown} (known: {', '.join(known)})")
+        return value
 
     @property
     def lake_is_s3(self) -> bool:

@@ -19,13 +19,23 @@ REFINED = "refined"
 QUARANTINE = "quarantine"
 SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
 
-RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance")
+
+def _registered_sources() -> tuple[str, ...]:
+    from b3lake.sources import registry
+
+    return registry.raw_names()
+
+
+# The raw/<source>/ prefixes: a view of the sources registered at import (b3lake.sources.registry).
+RAW_SOURCES = _registered_sources()
 
 # Refined tables: catalog name -> (prefix under refined/, partition keys).
 REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "refined_quotes": ("quotes", ("dt", "ticker")),
     "refined_monthly": ("monthly", ("month",)),
     "refined_ibov_portfolio": ("ibov_portfolio", ("dt",)),
+    # The same rows as refined_quotes, one file per year (b3lake.lake.history).
+    "refined_quotes_history": ("quotes_history", ("year",)),
 }
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     f"raw_{source}": (source, ("dt",)) for source in RAW_SOURCES

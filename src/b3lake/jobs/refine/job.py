@@ -141,6 +141,15 @@ class Plan:
     portfolio_dates: list[dt.date]
     #: Sessions whose raw objects are all gone: their refined partitions are deleted.
     removed_sessions: list[dt.date] = field(default_factory=list)
+    #: ``(first, last)`` of each run of consecutive target (or removed) sessions; empty: one run
+    #: from the first quote session to the last (a plan of ``plan_run``).
+    ranges: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+
+    def target_ranges(self) -> list[tuple[dt.date, dt.date]]:
+        if self.ranges:
+            return list(self.ranges)
+        days = sorted([*self.quote_sessions, *self.removed_sessions])
+        return [(days[0], days[-1])] if days else []
 
 
 def _month(day: dt.date) -> str:
@@ -215,7 +224,16 @@ def plan_changes(
         if last > first:
             read.update(sessions[max(0, first - lookback) : last])
     portfolio = sorted(d for d in changed_portfolio if d in set(portfolio_dates))
-    return Plan(sorted(read), quote_sessions, months, portfolio, removed)
+    ranges: list[tuple[dt.date, dt.date]] = []
+    for day in sorted({*quote_sessions, *removed}):
+        # Consecutive when no session lies between the previous target and this one.
+        if ranges and bisect.bisect_right(sessions, ranges[-1][1]) >= bisect.bisect_left(
+            sessions, day
+        ):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return Plan(sorted(read), quote_sessions, months, portfolio, removed, ranges)
 
 
 # ------------------------------------------------------------------------------------- report
@@ -428,16 +446,32 @@ class _Output:
 
 
 def _write(
-    storage: Storage, catalog: Catalog, out: _Output, report: RefineReport, full: bool
+    storage: Storage,
+    catalog: Catalog,
+    out: _Output,
+    report: RefineReport,
+    full: bool,
+    *,
+    engine: Engine | None = None,
 ) -> None:
     from b3lake.catalog.schema import columns_from_arrow
     from b3lake.lake import parquet_io
 
     full_schema = schemas.full_schema(out.file_schema, out.keys)
-    table = conform(out.table, full_schema, out.name)
-    written = parquet_io.write_partitions(storage, out.prefix, table, out.keys, sort_by=out.sort_by)
     owned = [out.prefix] if full else [out.prefix + p for p in out.rewritten]
-    stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
+    if _is_frame(out.table):
+        # Spark's own writer on the executors (engines/spark.py): one file per partition,
+        # dynamic overwrite of exactly these partitions; stale = partitions it did not replace.
+        frame = engine.check_schema(out.table, full_schema, out.name)  # type: ignore[union-attr]
+        written, stale = engine.write_partitions(  # type: ignore[union-attr]
+            frame, storage, out.prefix, out.keys, sort_by=out.sort_by, owned=owned
+        )
+    else:
+        table = conform(out.table, full_schema, out.name)
+        written = parquet_io.write_partitions(
+            storage, out.prefix, table, out.keys, sort_by=out.sort_by
+        )
+        stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
     if stale:
         storage.delete_keys(stale)
     report.objects_deleted += len(stale)
@@ -462,6 +496,202 @@ def _write(
         catalog.add_partitions(out.name, [w.values for w in written])
 
 
+def _write_history(
+    storage: Storage,
+    catalog: Catalog,
+    quotes: pa.Table,
+    plan: Plan,
+    report: RefineReport,
+    full: bool,
+    *,
+    engine: Engine | None = None,
+) -> None:
+    """The history layer (``refined_quotes_history``) from the rows the R6 table gets."""
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.lake import history
+
+    name = history.TABLE
+    prefix = layout.refined_prefix(name)
+    schema = schemas.REFINED_SCHEMAS[name]
+    if _is_frame(quotes):
+        _write_history_frame(engine, storage, catalog, quotes, plan, report, full)
+        return
+    # One write per run of consecutive target sessions (a coalesced plan's targets may have
+    # gaps, whose rows must stay).
+    ranges: list[tuple[dt.date, dt.date] | None] = [None] if full else [*plan.target_ranges()]
+    results = [
+        history.write(
+            storage,
+            prefix,
+            quotes if r is None else _between(quotes, r[0], r[1]),
+            schema,
+            replace=r,
+        )
+        for r in ranges
+    ]
+    # A partition written by two ranges is one partition (the last write holds both).
+    last_write = {w[0]: w for res in results for w in res.written}
+    result = history.HistoryWrite(
+        list(last_write.values()),
+        [d for res in results for d in res.deleted if d[0] not in last_write],
+        sum(res.requests for res in results),
+    )
+    deleted = list(result.deleted)
+    if full:  # every other year file goes (years no longer in the raw data)
+        kept = {key for _, key, _ in result.written}
+        found = history.partitions_in(storage.list_keys(prefix), prefix)
+        stale = {v: k for v, k in found.items() if k not in kept}
+        others = [k for k in storage.list_keys(prefix) if k not in kept and k not in stale.values()]
+        storage.delete_keys(sorted([*stale.values(), *others]))
+        report.objects_deleted += len(others)
+        deleted += sorted(stale.items())
+    report.objects_deleted += len(deleted)
+    report.partitions_written[name] = len(result.written)
+    catalog.upsert_table(
+        name,
+        location=prefix,
+        columns=columns_from_arrow(schema),
+        partition_keys=columns_from_arrow(schemas.partition_schema(layout.REFINED_TABLES[name][1])),
+    )
+    if deleted:
+        catalog.drop_partitions(name, [{"year": v} for v, _ in deleted])
+    if result.written:
+        catalog.add_partitions(name, [{"year": v} for v, _, _ in result.written])
+
+
+def _is_frame(table: Any) -> bool:
+    """True for an engine DataFrame (Spark writes it), False for an Arrow table."""
+    return not hasattr(table, "num_rows")
+
+
+def _engine_writes(engine: Engine, storage: Storage) -> bool:
+    """True when the engine writes the refined tables itself (Spark, where its writer reaches
+    the lake); the embedded engine's tables are written by ``parquet_io`` from Arrow."""
+    writes_to = getattr(engine, "writes_to", None)
+    return bool(writes_to is not None and writes_to(storage))
+
+
+def _dates_filter(df: Any, days: list[dt.date], read: list[dt.date], column: str = "dt") -> Any:
+    """Rows of ``df`` on one of ``days`` (no filter when ``days`` covers every date read)."""
+    if set(read) <= set(days):
+        return df
+    F = _functions(df)  # noqa: N806
+    return df.filter(F.col(column).isin(*[F.lit(d) for d in days]))
+
+
+def _quotes_as_frames(
+    engine: Engine,
+    plan: Plan,
+    quotes: Any,
+    targets: Any,
+    counts: dict[str | None, int],
+    report: RefineReport,
+) -> list[_Output]:
+    """The quote outputs as DataFrames (refined quotes, monthly, quarantine), reconciled on
+    aggregates: only counts reach the driver."""
+    F = _functions(quotes)  # noqa: N806
+    quotes_out = engine.persist(_dates_filter(quotes, plan.quote_sessions, plan.read_sessions))
+    month = F.date_format(F.col("dt"), "yyyy-MM")
+    months = set(plan.months)
+    in_months = (
+        quotes
+        if {_month(d) for d in plan.read_sessions} <= months
+        else quotes.filter(month.isin(*sorted(months)))
+    )
+    monthly = engine.persist(transform.refine_monthly(in_months))
+    bad = _dates_filter(
+        targets.filter(F.col("rule").isNotNull()), plan.quote_sessions, plan.read_sessions
+    )
+    totals = engine.to_arrow(
+        quotes_out.agg(
+            F.count(F.lit(1)).cast("bigint").alias("rows"),
+            F.sum(transform.INPUT_ROWS).cast("bigint").alias("inputs"),
+        )
+    ).to_pylist()[0]
+    quarantined = {k: v for k, v in counts.items() if k is not None}
+    report.universe_rows = sum(counts.values())
+    report.refined_input_rows = counts.get(None, 0)
+    report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
+    quality.reconcile(
+        "refined_quotes",
+        report.universe_rows,
+        report.refined_input_rows,
+        sum(quarantined.values()),
+        int(totals["inputs"] or 0),
+    )
+    report.refined_rows["refined_quotes"] = int(totals["rows"])
+    report.refined_rows["refined_monthly"] = int(monthly.count())
+    days = [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]]
+    return [
+        _Output(
+            "refined_quotes",
+            layout.refined_prefix("refined_quotes"),
+            layout.REFINED_TABLES["refined_quotes"][1],
+            schemas.REFINED_QUOTES,
+            quotes_out,
+            days,
+            ["source"],
+        ),
+        _Output(
+            "refined_monthly",
+            layout.refined_prefix("refined_monthly"),
+            layout.REFINED_TABLES["refined_monthly"][1],
+            schemas.REFINED_MONTHLY,
+            monthly,
+            [f"month={m}/" for m in plan.months],
+            ["ticker", "source"],
+        ),
+        _Output(
+            "quarantine_quotes",
+            layout.quarantine_prefix("refined_quotes"),
+            ("dt",),
+            schemas.QUARANTINE_QUOTES,
+            bad,
+            days,
+            ["ticker", "source", "record_key", "source_file", "line_number"],
+        ),
+    ]
+
+
+def _write_history_frame(
+    engine: Any,
+    storage: Storage,
+    catalog: Catalog,
+    quotes: Any,
+    plan: Plan,
+    report: RefineReport,
+    full: bool,
+) -> None:
+    """The history layer written by Spark (``SparkEngine.write_history``)."""
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.lake import history, parquet_io
+
+    name = history.TABLE
+    prefix = layout.refined_prefix(name)
+    schema = schemas.REFINED_SCHEMAS[name]
+    written, stale = engine.write_history(
+        quotes, storage, prefix, schema, replace=None if full else plan.target_ranges()
+    )
+    if stale:
+        storage.delete_keys(stale)
+    report.objects_deleted += len(stale)
+    report.partitions_written[name] = len(written)
+    catalog.upsert_table(
+        name,
+        location=prefix,
+        columns=columns_from_arrow(schema),
+        partition_keys=columns_from_arrow(schemas.partition_schema(layout.REFINED_TABLES[name][1])),
+    )
+    kept = {w.values.get("year") for w in written}
+    gone = sorted(
+        {parquet_io.partition_values(k[len(prefix) :]).get("year", "") for k in stale} - kept
+    )
+    if gone:
+        catalog.drop_partitions(name, [{"year": v} for v in gone if v])
+    if written:
+        catalog.add_partitions(name, [{"year": w.values["year"]} for w in written])
+
+
 # --------------------------------------------------------------------------------------- run
 
 
@@ -473,8 +703,6 @@ def run(
     catalog: Catalog,
 ) -> RefineReport:
     """One refine run over ``storage`` on ``engine`` (``main`` and the Glue script call it)."""
-    import pyarrow.compute as pc
-
     report = RefineReport(
         mode=options.mode,
         dt=options.day.isoformat() if options.day else None,
@@ -487,6 +715,35 @@ def run(
         raw = {s: _index_keys(listed[s]) for s in listed}
         plan, consumed, removed = _plan(options, raw, listed, storage, report)
         report.sessions_read = len(plan.read_sessions)
+        sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
+        chunks = full_chunks(plan, sessions) if full else []
+    if len(chunks) > 1:
+        _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    else:
+        _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+    release = getattr(engine, "release", None)
+    if release is not None:  # a later run on the same engine starts from nothing cached
+        release()
+    with _stage(report, "manifest"):
+        # Last: what this run refined is consumed only once every partition is written.
+        report.manifest_shards_written = manifest.record(
+            storage, consumed, removed, run_id=options.run_id or f"run-{report.run_date}"
+        )
+    return report
+
+
+def _run_plan(
+    options: RefineOptions,
+    report: RefineReport,
+    plan: Plan,
+    raw: dict[str, dict[dt.date, list[str]]],
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+    full: bool,
+) -> RefineReport:
+    """Read, transform and write one plan (``full``: every other refined object goes)."""
+    import pyarrow.compute as pc
 
     outputs: list[_Output] = []
     if plan.quote_sessions:
@@ -519,62 +776,79 @@ def run(
                     plan.quote_sessions,
                 )
             )
-            bad = _on_dates(
-                engine.to_arrow(targets.filter(F.col("rule").isNotNull())), plan.quote_sessions
-            )
             clean = quality.clean_rows(flagged)
             # Never older than the newest session written: days_since_trade is not negative.
-            run_date = options.run_date if full else max(options.run_date, last)
+            incremental = options.mode != "full"
+            run_date = max(options.run_date, last) if incremental else options.run_date
             quotes = transform.refine_quotes(clean, run_date)
-            # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
-            quotes_arrow = engine.to_arrow(quotes)
-            monthly_arrow = engine.to_arrow(
-                transform.refine_monthly(engine.from_arrow(_in_months(quotes_arrow, plan.months)))
-            )
-            quotes_out = _on_dates(quotes_arrow, plan.quote_sessions)
-            del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
-        quarantined = {k: v for k, v in counts.items() if k is not None}
-        report.universe_rows = sum(counts.values())
-        report.refined_input_rows = counts.get(None, 0)
-        report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
-        quality.reconcile(
-            "refined_quotes",
-            report.universe_rows,
-            report.refined_input_rows,
-            sum(quarantined.values()),
-            int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0),
-        )
-        report.refined_rows["refined_quotes"] = quotes_out.num_rows
-        report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
-        outputs += [
-            _Output(
+        if _engine_writes(engine, storage):
+            # Spark: the refined tables stay DataFrames and Spark's writer writes them.
+            with _stage(report, "transform"):
+                outputs += _quotes_as_frames(engine, plan, quotes, targets, counts, report)
+            quotes_out = outputs[0].table
+        else:
+            with _stage(report, "transform"):
+                bad = _on_dates(
+                    engine.to_arrow(targets.filter(F.col("rule").isNotNull())),
+                    plan.quote_sessions,
+                )
+                # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
+                quotes_arrow = engine.to_arrow(quotes)
+                monthly_arrow = engine.to_arrow(
+                    transform.refine_monthly(
+                        engine.from_arrow(_in_months(quotes_arrow, plan.months))
+                    )
+                )
+                quotes_out = _on_dates(quotes_arrow, plan.quote_sessions)
+                del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
+            quarantined = {k: v for k, v in counts.items() if k is not None}
+            report.universe_rows = sum(counts.values())
+            report.refined_input_rows = counts.get(None, 0)
+            report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
+            quality.reconcile(
                 "refined_quotes",
-                layout.refined_prefix("refined_quotes"),
-                layout.REFINED_TABLES["refined_quotes"][1],
-                schemas.REFINED_QUOTES,
-                quotes_out,
-                [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]],
-                ["source"],
-            ),
-            _Output(
-                "refined_monthly",
-                layout.refined_prefix("refined_monthly"),
-                layout.REFINED_TABLES["refined_monthly"][1],
-                schemas.REFINED_MONTHLY,
-                monthly_arrow,
-                [f"month={m}/" for m in plan.months],
-                ["ticker", "source"],
-            ),
-            _Output(
-                "quarantine_quotes",
-                layout.quarantine_prefix("refined_quotes"),
-                ("dt",),
-                schemas.QUARANTINE_QUOTES,
-                bad,
-                [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]],
-                ["ticker", "source", "record_key", "source_file", "line_number"],
-            ),
-        ]
+                report.universe_rows,
+                report.refined_input_rows,
+                sum(quarantined.values()),
+                int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0),
+            )
+            report.refined_rows["refined_quotes"] = quotes_out.num_rows
+            report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
+            outputs += [
+                _Output(
+                    "refined_quotes",
+                    layout.refined_prefix("refined_quotes"),
+                    layout.REFINED_TABLES["refined_quotes"][1],
+                    schemas.REFINED_QUOTES,
+                    quotes_out,
+                    [
+                        f"dt={d.isoformat()}/"
+                        for d in [*plan.quote_sessions, *plan.removed_sessions]
+                    ],
+                    ["source"],
+                ),
+                _Output(
+                    "refined_monthly",
+                    layout.refined_prefix("refined_monthly"),
+                    layout.REFINED_TABLES["refined_monthly"][1],
+                    schemas.REFINED_MONTHLY,
+                    monthly_arrow,
+                    [f"month={m}/" for m in plan.months],
+                    ["ticker", "source"],
+                ),
+                _Output(
+                    "quarantine_quotes",
+                    layout.quarantine_prefix("refined_quotes"),
+                    ("dt",),
+                    schemas.QUARANTINE_QUOTES,
+                    bad,
+                    [
+                        f"dt={d.isoformat()}/"
+                        for d in [*plan.quote_sessions, *plan.removed_sessions]
+                    ],
+                    ["ticker", "source", "record_key", "source_file", "line_number"],
+                ),
+            ]
 
     if plan.portfolio_dates:
         with _stage(report, "read"):
@@ -587,9 +861,13 @@ def run(
             counts = _count_by_rule(
                 engine.to_arrow(flagged.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
             )
-            bad = engine.to_arrow(flagged.filter(F.col("rule").isNotNull()))
+            bad = flagged.filter(F.col("rule").isNotNull())
             clean = quality.clean_rows(flagged)
-            portfolio = engine.to_arrow(transform.refine_portfolio(clean))
+            portfolio = transform.refine_portfolio(clean)
+            if _engine_writes(engine, storage):  # Spark writes them: no rows to the driver
+                portfolio = engine.persist(portfolio)
+            else:
+                bad, portfolio = engine.to_arrow(bad), engine.to_arrow(portfolio)
         quarantined = {k: v for k, v in counts.items() if k is not None}
         report.quarantined["quarantine_ibov_portfolio"] = dict(sorted(quarantined.items()))
         clean_rows = counts.get(None, 0)
@@ -601,7 +879,9 @@ def run(
             sum(quarantined.values()),
             clean_rows,
         )
-        report.refined_rows["refined_ibov_portfolio"] = portfolio.num_rows
+        report.refined_rows["refined_ibov_portfolio"] = (
+            int(portfolio.count()) if _is_frame(portfolio) else portfolio.num_rows
+        )
         rewritten = [f"dt={d.isoformat()}/" for d in plan.portfolio_dates]
         outputs += [
             _Output(
@@ -628,14 +908,116 @@ def run(
         outputs += _removal_outputs(plan)
 
     with _stage(report, "write"):
+        if plan.quote_sessions:
+            _write_history(storage, catalog, quotes_out, plan, report, full, engine=engine)
         while outputs:  # each output's table is released once it is written
-            _write(storage, catalog, outputs.pop(0), report, full)
-    with _stage(report, "manifest"):
-        # Last: what this run refined is consumed only once every partition is written.
-        report.manifest_shards_written = manifest.record(
-            storage, consumed, removed, run_id=options.run_id or f"run-{report.run_date}"
-        )
+            _write(storage, catalog, outputs.pop(0), report, full, engine=engine)
     return report
+
+
+# A full rebuild runs in chunks of this many years (each with its 21-session look-back): the
+# transform's memory grows with the rows it holds (1.6 GB at five years in one piece), a chunk's
+# does not grow with the lake. The rows are the same: a row depends on 21 sessions back at most.
+FULL_CHUNK_YEARS = 2
+
+
+def full_chunks(
+    plan: Plan, sessions: list[dt.date], *, years: int | None = None, lookback: int = 21
+) -> list[Plan]:
+    """A full plan's quote sessions cut into runs of ``years`` whole years (no portfolio)."""
+    per = years or FULL_CHUNK_YEARS
+    found = sorted({s.year for s in plan.quote_sessions})
+    out = []
+    for i in range(0, len(found), per):
+        group = set(found[i : i + per])
+        targets = [s for s in plan.quote_sessions if s.year in group]
+        first = bisect.bisect_left(sessions, targets[0])
+        last = bisect.bisect_left(sessions, targets[-1])
+        read = sessions[max(0, first - lookback) : last + 1]
+        out.append(Plan(read, targets, sorted({_month(s) for s in targets}), []))
+    return out
+
+
+def _merge_reports(total: RefineReport, part: RefineReport) -> None:
+    """Add a chunk's counts to ``total`` (sums of every count and time)."""
+
+    def add(into: dict[Any, Any], more: dict[Any, Any]) -> None:
+        for key, value in more.items():
+            if isinstance(value, dict):
+                add(into.setdefault(key, {}), value)
+            else:
+                into[key] = round(into.get(key, 0) + value, 4)
+
+    add(total.raw_rows_read, part.raw_rows_read)
+    add(total.refined_rows, part.refined_rows)
+    add(total.quarantined, part.quarantined)
+    add(total.partitions_written, part.partitions_written)
+    add(total.seconds, part.seconds)
+    total.universe_rows += part.universe_rows
+    total.refined_input_rows += part.refined_input_rows
+    total.objects_deleted += part.objects_deleted
+
+
+def _run_chunks(
+    options: RefineOptions,
+    report: RefineReport,
+    chunks: list[Plan],
+    plan: Plan,
+    raw: dict[str, dict[dt.date, list[str]]],
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+) -> RefineReport:
+    """A full rebuild as incremental runs of whole years, then the portfolio, then the removal
+    of every quote object outside the sessions and months written (as one full run would)."""
+    for chunk in chunks:
+        part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
+        _run_plan(options, part, chunk, raw, engine, storage, catalog, False)
+        _merge_reports(report, part)
+        release = getattr(engine, "release", None)
+        if release is not None:  # the chunk's tables and views: memory does not add up
+            release()
+    part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
+    portfolio = Plan([], [], [], plan.portfolio_dates)
+    _run_plan(options, part, portfolio, raw, engine, storage, catalog, True)
+    _merge_reports(report, part)
+    with _stage(report, "write"):
+        days = {f"dt={d.isoformat()}" for d in plan.quote_sessions}
+        months = {f"month={m}" for m in plan.months}
+        years = {f"year={d.year:04d}" for d in plan.quote_sessions}
+        for name, prefix, keep in (
+            ("refined_quotes", layout.refined_prefix("refined_quotes"), days),
+            ("refined_monthly", layout.refined_prefix("refined_monthly"), months),
+            ("quarantine_quotes", layout.quarantine_prefix("refined_quotes"), days),
+            ("refined_quotes_history", layout.refined_prefix("refined_quotes_history"), years),
+        ):
+            _drop_outside(storage, catalog, name, prefix, keep, report)
+    return report
+
+
+def _drop_outside(
+    storage: Storage,
+    catalog: Catalog,
+    name: str,
+    prefix: str,
+    keep: set[str],
+    report: RefineReport,
+) -> None:
+    """Delete objects under ``prefix`` whose first partition (``dt=…``) is not in ``keep``."""
+    from b3lake.lake import parquet_io
+
+    stale = [k for k in storage.list_keys(prefix) if k[len(prefix) :].split("/")[0] not in keep]
+    if not stale:
+        return
+    storage.delete_keys(stale)
+    report.objects_deleted += len(stale)
+    gone: list[dict[str, str]] = []
+    for key in stale:
+        values = parquet_io.partition_values(key[len(prefix) :])
+        if values and values not in gone:
+            gone.append(values)
+    if gone:
+        catalog.drop_partitions(name, gone)
 
 
 def _functions(df: Any) -> Any:

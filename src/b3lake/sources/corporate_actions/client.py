@@ -1,0 +1,141 @@
+"""HTTP client of B3's listed-companies API: both corporate-action endpoints of one issuer.
+
+``GetListedSupplementCompany`` is asked by issuer code (``{"issuingCompany": "ABEV"}``) and names
+the company's ``tradingName`` (``AMBEV S/A``), which is what ``GetListedCashDividends`` is asked
+by (``AMBEVSA``: letters and digits only, as B3's own site sends it). Cash dividends are paged:
+every page is followed and the rows must add up to the announced ``totalRecords``.
+
+Retries: a connection error, a timeout, HTTP 429 or 5xx is retried (``retries`` times, waiting
+``backoff * 2**attempt`` seconds; ``sleep`` is injectable so tests do not wait). Any other HTTP
+error, an HTML page or an empty body raises FetchError naming the URL at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pyarrow as pa
+import requests
+
+from b3lake.errors import FetchError
+from b3lake.sources.corporate_actions import parse
+
+BASE_URL = "https://sistemaswebb3-listados.b3.com.br/listedCompaniesProxy/CompanyCall"
+PAGE_SIZE = 100
+TIMEOUT = 30.0
+RETRIES = 3
+BACKOFF = 1.0
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+def encode_params(params: Mapping[str, Any]) -> str:
+    text = json.dumps(dict(params), separators=(",", ":"), ensure_ascii=False)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def supplement_url(issuer: str, *, language: str = "pt-br") -> str:
+    params = {"issuingCompany": issuer, "language": language}
+    return f"{BASE_URL}/{parse.SUPPLEMENT}/{encode_params(params)}"
+
+
+def cash_dividends_url(
+    trading_name: str, *, page_number: int = 1, page_size: int = PAGE_SIZE, language: str = "pt-br"
+) -> str:
+    params = {
+        "tradingName": trading_name,
+        "language": language,
+        "pageNumber": page_number,
+        "pageSize": page_size,
+    }
+    return f"{BASE_URL}/{parse.CASH_DIVIDENDS}/{encode_params(params)}"
+
+
+def get_body(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float = TIMEOUT,
+    retries: int = RETRIES,
+    backoff: float = BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bytes:
+    """The body of a GET, retrying transient failures (see the module docstring)."""
+    last = ""
+    for attempt in range(retries + 1):
+        if attempt:
+            sleep(backoff * 2 ** (attempt - 1))
+        try:
+            response = session.get(url, timeout=timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last = f"request failed: {exc}"
+            continue
+        except requests.RequestException as exc:
+            raise FetchError(f"request failed: {exc}", source=url) from exc
+        if response.status_code in _RETRY_STATUS:
+            last = f"HTTP {response.status_code}"
+            continue
+        if response.status_code >= 400:
+            raise FetchError(f"HTTP {response.status_code}", source=url, value=response.text[:80])
+        body = response.content
+        if not body.strip():
+            raise FetchError("empty response", source=url)
+        return body
+    raise FetchError(f"{last} (gave up after {retries + 1} attempts)", source=url)
+
+
+def fetch_issuer(
+    issuer: str,
+    *,
+    session: requests.Session | None = None,
+    trading_name: str | None = None,
+    page_size: int = PAGE_SIZE,
+    timeout: float = TIMEOUT,
+    retries: int = RETRIES,
+    backoff: float = BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
+    ingested_at: dt.datetime | None = None,
+) -> pa.Table:
+    """Both endpoints' rows for ``issuer`` (``source_file`` is each endpoint's first URL)."""
+    code = parse.normalize_issuer(issuer)
+    assert code is not None
+    http = session or requests.Session()
+
+    def get(url: str) -> Any:
+        body = get_body(http, url, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
+        return parse._json(parse._decode(body, source=url), source=url)
+
+    first = supplement_url(code)
+    supplement_doc = get(first)
+    supplement = parse.parse_supplement(
+        supplement_doc, source_name=first, issuer=code, ingested_at=ingested_at
+    )
+    name = trading_name or parse.trading_name_param(str(supplement_doc[0].get("tradingName") or ""))
+    if not name:
+        raise FetchError(
+            "the company has no tradingName to ask its cash dividends by", source=first
+        )
+    pages = []
+    page_number, total_pages = 1, 1
+    first_cash = cash_dividends_url(name, page_size=page_size)
+    while page_number <= total_pages:
+        url = cash_dividends_url(name, page_number=page_number, page_size=page_size)
+        doc = get(url)
+        if parse.endpoint_of(doc, source=url) != parse.CASH_DIVIDENDS:
+            raise FetchError(f"not a {parse.CASH_DIVIDENDS} answer", source=url)
+        if page_number == 1:
+            try:
+                total_pages = int((doc.get("page") or {}).get("totalPages", 1))
+            except (TypeError, ValueError):
+                raise FetchError("bad page block", source=url, value=doc.get("page")) from None
+        pages.append(doc)
+        page_number += 1
+    merged = parse.merge_pages(pages, source=first_cash)
+    cash = parse.parse_cash_dividends(
+        merged, issuer=code, source_name=first_cash, trading_name=name, ingested_at=ingested_at
+    )
+    return pa.concat_tables([cash, supplement])
