@@ -47,7 +47,7 @@ def business_days(n: int, start: dt.date = dt.date(2021, 1, 4)) -> list[dt.date]
 
 def synthetic_sessions(real: dict[dt.date, pa.Table], n: int) -> dict[dt.date, pa.Table]:
     """``n`` sessions: the real sample's sessions (the test's tickers only) cycled over ``n``
-    business days, each re-dated (``datpre``) and its prices scaled a little per session."""
+    business days, each re-dated (``datpre``)."""
     wanted = pa.array(TICKERS.split(","))
     tables = [t.filter(pc.is_in(t["codneg"], value_set=wanted)) for _, t in sorted(real.items())]
     out = {}

@@ -228,7 +228,10 @@ class SparkEngine:
 
         from b3lake.lake import history
 
-        rows = df.select(*[f"`{n}`" for n in schema.names])
+        # Every column nullable, as rows read back from a file are: a year file written by a
+        # full run and by an incremental one (old rows + new) gets the same Parquet schema and
+        # so the same bytes.
+        rows = self._empty(schema).unionByName(df.select(*[f"`{n}`" for n in schema.names]))
         years: set[str] = set()
         if replace is not None:
             for first, last in replace:
