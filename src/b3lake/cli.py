@@ -162,12 +162,8 @@ def _run_command(body: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(body)
     def command(**kwargs: Any) -> None:
-        files = {
-            src.name: kwargs.pop(f"{src.name}_files")
-            for src in registry.all_sources()
-            if kwargs.get(f"{src.name}_files")
-        }
-        body(files=files, **kwargs)
+        given = {src.name: kwargs.pop(f"{src.name}_files") for src in registry.all_sources()}
+        body(files={name: paths for name, paths in given.items() if paths}, **kwargs)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return command

@@ -122,6 +122,8 @@ class Pipeline:
         }
         if u.tickers:
             args["--tickers"] = ",".join(u.tickers)
+        if u.r6_tickers:
+            args["--r6_tickers"] = ",".join(u.r6_tickers)
         return args
 
     # -- extract ---------------------------------------------------------------------------

@@ -37,6 +37,9 @@ class UniverseSettings(BaseSettings):
     tickers: list[str] = Field(default_factory=list)
     # ESPECI values left out: IBO is the Ibovespa's own record (IBOV11), an index, not a security.
     exclude_especi: list[str] = Field(default_factory=lambda: ["IBO"])
+    # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; empty = the whole universe.
+    # The history layer (refined_quotes_history) always holds the whole universe.
+    r6_tickers: list[str] = Field(default_factory=list)
 
 
 class VisualJobSettings(BaseSettings):

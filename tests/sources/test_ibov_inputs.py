@@ -21,13 +21,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from b3lake.errors import ParseError
+import b3lake
+from b3lake.errors import ConfigError, ParseError
 from b3lake.pipeline import Pipeline
 from b3lake.settings import Settings
 from b3lake.sources import ibov
 from b3lake.sources.base import findings_of
 from b3lake.storage.local import LocalStorage
 
+# The subprocess runs the code under test (this checkout's src/, not another install).
+SRC = str(Path(b3lake.__file__).resolve().parents[1])
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ibov"
 EXPORT = FIXTURES / "IBOVDia_03-10-25.csv"
 RESAVED = FIXTURES / "IBOVDia_03-10-25_resaved.csv"
@@ -114,6 +117,8 @@ def test_a_theoretical_portfolio_response_lands_with_date(tmp_path: Path) -> Non
     with pytest.raises(ParseError, match="pass --date YYYY-MM-DD") as info:
         _land(tmp_path / "again", THEORETICAL)
     assert "portfolio_date" not in str(info.value)
+    with pytest.raises(ConfigError, match="--date is for saved files"):
+        Pipeline(Settings(lake=str(tmp_path / "api"))).extract("ibov", date="2022-01-03")
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -122,7 +127,7 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path), "PYTHONPATH": SRC},
         timeout=300,
     )
 

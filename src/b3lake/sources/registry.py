@@ -15,14 +15,11 @@ prefixes from here without loading any source code it does not use.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from b3lake.errors import ConfigError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from b3lake.sources.base import Source
 
 #: The built-in sources, in the order commands list them. One line per source.
@@ -78,16 +75,6 @@ def names() -> tuple[str, ...]:
 def raw_names() -> tuple[str, ...]:
     """The ``raw/<raw>/`` prefixes of every source."""
     return tuple(s.raw for s in _load().values())
-
-
-def raw_columns(name: str, columns: str | Sequence[str]) -> pa.Schema:
-    """A projection of a source's raw schema (``columns``: names, or one space-separated string),
-    with every field nullable: what a reader of the raw objects (the refine job) asks for."""
-    import pyarrow as pa
-
-    raw = get(name).raw_schema()
-    names = columns.split() if isinstance(columns, str) else list(columns)
-    return pa.schema([pa.field(n, raw.field(n).type) for n in names])
 
 
 def get(name: str) -> Source:

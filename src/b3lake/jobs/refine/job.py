@@ -54,6 +54,7 @@ JOB_ARGUMENTS: tuple[str, ...] = (
     "codbdi",
     "tickers",
     "exclude_especi",
+    "r6_tickers",
 )
 QUOTE_SOURCES = ("cotahist", "yfinance")
 
@@ -68,6 +69,9 @@ class RefineOptions:
     catalog_database: str = "default"
     universe: transform.Universe = transform.Universe()
     run_id: str | None = None  # Glue's --JOB_RUN_ID: the build recorded in the raw manifest
+    # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; () = the whole universe.
+    # The history layer and the other tables always hold the whole universe.
+    r6_tickers: tuple[str, ...] = ()
 
 
 def _date_arg(value: str, name: str) -> dt.date:
@@ -125,6 +129,7 @@ def parse_args(argv: list[str]) -> RefineOptions:
         catalog_database=known.catalog_database or "default",
         universe=universe,
         run_id=known.job_run_id,
+        r6_tickers=_codes(known.r6_tickers, ()),
     )
 
 
@@ -443,6 +448,8 @@ class _Output:
     table: pa.Table
     rewritten: list[str]  # partition prefixes (relative) this run owns
     sort_by: list[str]
+    # The R6 table's universe when narrowed: its catalog properties (partition projection).
+    r6_tickers: tuple[str, ...] | None = None
 
 
 def _write(
@@ -478,11 +485,30 @@ def _write(
     report.partitions_written[out.name] = len(written)
     columns = columns_from_arrow(out.file_schema)
     partition_keys = columns_from_arrow(schemas.partition_schema(out.keys))
+    parameters = None
+    if out.r6_tickers is not None:
+        from b3lake.catalog import projection
+        from b3lake.errors import CatalogError
+
+        try:
+            existing = catalog.get_table(out.name, partitions=False).parameters
+        except CatalogError:
+            existing = {}
+        parameters = projection.r6_parameters(
+            existing,
+            sorted({w.values["dt"] for w in written}),
+            sorted({w.values["ticker"] for w in written}),
+            out.r6_tickers,
+        )
     # Cheap and idempotent on every catalog: the local one writes only shards (and table.json)
     # whose bytes change, Glue skips a same-definition table update and ignores partitions that
     # exist already.
     catalog.upsert_table(
-        out.name, location=out.prefix, columns=columns, partition_keys=partition_keys
+        out.name,
+        location=out.prefix,
+        columns=columns,
+        partition_keys=partition_keys,
+        parameters=parameters,
     )
     kept = {tuple(sorted(w.values.items())) for w in written}
     gone = []
@@ -494,6 +520,16 @@ def _write(
         catalog.drop_partitions(out.name, gone)
     if written:
         catalog.add_partitions(out.name, [w.values for w in written])
+
+
+def _r6_rows(quotes: pa.Table, tickers: tuple[str, ...]) -> pa.Table:
+    """The rows of the R6 table: every quote, or those of ``--r6_tickers``."""
+    if not tickers:
+        return quotes
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return quotes.filter(pc.is_in(quotes.column("ticker"), value_set=pa.array(tickers)))
 
 
 def _write_history(
@@ -586,9 +622,10 @@ def _quotes_as_frames(
     targets: Any,
     counts: dict[str | None, int],
     report: RefineReport,
+    r6_tickers: tuple[str, ...] = (),
 ) -> list[_Output]:
-    """The quote outputs as DataFrames (refined quotes, monthly, quarantine), reconciled on
-    aggregates: only counts reach the driver."""
+    """The quote outputs as DataFrames (every refined quote, for the history layer, then the
+    R6 table, monthly, quarantine), reconciled on aggregates: only counts reach the driver."""
     F = _functions(quotes)  # noqa: N806
     quotes_out = engine.persist(_dates_filter(quotes, plan.quote_sessions, plan.read_sessions))
     month = F.date_format(F.col("dt"), "yyyy-MM")
@@ -622,15 +659,19 @@ def _quotes_as_frames(
     report.refined_rows["refined_quotes"] = int(totals["rows"])
     report.refined_rows["refined_monthly"] = int(monthly.count())
     days = [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]]
+    r6 = quotes_out.filter(F.col("ticker").isin(*r6_tickers)) if r6_tickers else quotes_out
+    every = _Output("", "", (), schemas.REFINED_QUOTES, quotes_out, [], [])
     return [
+        every,
         _Output(
             "refined_quotes",
             layout.refined_prefix("refined_quotes"),
             layout.REFINED_TABLES["refined_quotes"][1],
             schemas.REFINED_QUOTES,
-            quotes_out,
+            r6,
             days,
             ["source"],
+            r6_tickers,
         ),
         _Output(
             "refined_monthly",
@@ -784,8 +825,10 @@ def _run_plan(
         if _engine_writes(engine, storage):
             # Spark: the refined tables stay DataFrames and Spark's writer writes them.
             with _stage(report, "transform"):
-                outputs += _quotes_as_frames(engine, plan, quotes, targets, counts, report)
-            quotes_out = outputs[0].table
+                outputs += _quotes_as_frames(
+                    engine, plan, quotes, targets, counts, report, options.r6_tickers
+                )
+            quotes_out = outputs.pop(0).table  # the history layer's rows (every ticker)
         else:
             with _stage(report, "transform"):
                 bad = _on_dates(
@@ -820,12 +863,13 @@ def _run_plan(
                     layout.refined_prefix("refined_quotes"),
                     layout.REFINED_TABLES["refined_quotes"][1],
                     schemas.REFINED_QUOTES,
-                    quotes_out,
+                    _r6_rows(quotes_out, options.r6_tickers),
                     [
                         f"dt={d.isoformat()}/"
                         for d in [*plan.quote_sessions, *plan.removed_sessions]
                     ],
                     ["source"],
+                    options.r6_tickers,
                 ),
                 _Output(
                     "refined_monthly",
@@ -918,7 +962,9 @@ def _run_plan(
 # A full rebuild runs in chunks of this many years (each with its 21-session look-back): the
 # transform's memory grows with the rows it holds (1.6 GB at five years in one piece), a chunk's
 # does not grow with the lake. The rows are the same: a row depends on 21 sessions back at most.
-FULL_CHUNK_YEARS = 2
+# One year: 0.9 GB peak for a year of the whole market read natively, 1.4 GB through the Storage
+# port's Arrow path (S3); the look-back re-read costs ~8 % of a year's raw reads.
+FULL_CHUNK_YEARS = 1
 
 
 def full_chunks(

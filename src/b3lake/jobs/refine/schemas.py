@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from b3lake.sources.registry import raw_columns
+from b3lake.sources.raw_schema import raw_columns
 
 # ---------------------------------------------------------------------------------------- raw
 # The raw columns the job reads (a projection of docs/architecture.md's raw schemas).

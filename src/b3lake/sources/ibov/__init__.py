@@ -17,7 +17,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from b3lake.errors import ParseError
+from b3lake.errors import ConfigError, ParseError
 from b3lake.sources.base import Fetched, Param, Request, split_by_date
 
 if TYPE_CHECKING:
@@ -126,6 +126,12 @@ class IbovSource:
     def fetch(self, request: Request) -> Fetched:
         from b3lake.sources.ibov.client import fetch_portfolio
 
+        if request["date"] is not None:
+            raise ConfigError(
+                "--date is for saved files (--file): GetPortfolioDay serves the current portfolio",
+                field="--date",
+                value=request["date"].isoformat(),
+            )
         index, language, segment = request["index"], request["language"], request["segment"]
         table = fetch_portfolio(index, language=language, segment=segment)
         return Fetched(table, input=f"GetPortfolioDay {index} {language} segment {segment}")

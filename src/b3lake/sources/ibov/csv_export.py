@@ -67,7 +67,7 @@ _CSV_COLUMNS: dict[str, tuple[str, str]] = {
     "part": ("part", ""),
 }
 # The title line: ``IBOV - Carteira do Dia 03/10/25`` (a spreadsheet pads it with ``;``).
-_TITLE = re.compile(r"^\s*(?P<index>[A-Z0-9]+)\s+-\s+\D*?(?P<date>\d{2}/\d{2}/\d{2,4})?\s*$")
+_TITLE = re.compile(r"^\s*(?P<index>[A-Z0-9]+)\s+-\s+.*?(?:(?P<date>\d{2}/\d{2}/\d{2,4})\s*)?$")
 # B3 names a pt-br export ``IBOVDia_dd-mm-yy.csv``: the date when the title line has none.
 _FILE_DATE = re.compile(r"Dia_(?P<d>\d{2})-(?P<m>\d{2})-(?P<y>\d{2}|\d{4})(?!\d)")
 _TOTAL_KEYS = ("quantidadeteoricatotal", "totaltheoreticalquantity", "totaltheorethicalquantity")
