@@ -89,7 +89,13 @@ class LocalBackend:
             self.storage, default_arguments=self.refine_args.deployment_arguments()
         )
         self.launcher: JobLauncher = launcher
-        self.bus: LocalEventBus = LocalEventBus(self.storage.root, self._deliver)
+        lister = getattr(self.storage, "list_etags", None)
+        self.bus: LocalEventBus = LocalEventBus(
+            self.storage.root,
+            self._deliver,
+            etag=(lambda key: lister(key).get(key)) if lister is not None else None,
+            batch=launcher.batch,
+        )
         self.notifier: Notifier | None = self.bus.notify
 
     def _deliver(self, event: dict[str, Any]) -> dict[str, Any]:

@@ -186,3 +186,101 @@ def test_unchanged_upsert_makes_no_new_table_version(glue: Any, catalog: GlueCat
     catalog.upsert_table("t", location="refined/t/", columns=COLUMNS[:2], partition_keys=KEYS)
     assert calls == ["update"]
     assert catalog.get_table("t").columns == COLUMNS[:2]
+
+
+class _Throttled:
+    """The Glue client, throttled: the first call of each batch is refused outright, the second
+    has its last 10 entries refused (``ThrottlingException`` per entry), later calls pass."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def _flaky(self, operation: str, items: list[Any], call: Any, values: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        self.calls.append(len(items))
+        attempt = len(self.calls)
+        if attempt % 3 == 1:
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation
+            )
+        if attempt % 3 == 2 and len(items) > 10:
+            response = call(items[:-10])
+            refused = [
+                {
+                    "PartitionValues": values(item),
+                    "ErrorDetail": {"ErrorCode": "ThrottlingException", "ErrorMessage": "slow"},
+                }
+                for item in items[-10:]
+            ]
+            return {"Errors": [*response.get("Errors", []), *refused]}
+        return dict(call(items))
+
+    def batch_create_partition(self, **kw: Any) -> dict[str, Any]:
+        return self._flaky(
+            "BatchCreatePartition",
+            kw["PartitionInputList"],
+            lambda part: self.client.batch_create_partition(**{**kw, "PartitionInputList": part}),
+            lambda item: item["Values"],
+        )
+
+    def batch_delete_partition(self, **kw: Any) -> dict[str, Any]:
+        return self._flaky(
+            "BatchDeletePartition",
+            kw["PartitionsToDelete"],
+            lambda part: self.client.batch_delete_partition(**{**kw, "PartitionsToDelete": part}),
+            lambda item: item["Values"],
+        )
+
+
+def test_throttled_batches_are_retried_with_backoff_until_every_partition_is_in(
+    glue: Any,
+) -> None:
+    catalog = GlueCatalog("default", lake=LAKE)
+    catalog.upsert_table(
+        "refined_quotes", location="refined/quotes/", columns=COLUMNS, partition_keys=KEYS
+    )
+    throttled = _Throttled(catalog.client)
+    catalog._client = throttled
+    waits: list[float] = []
+    catalog.sleep = waits.append
+    parts = [{"dt": "2021-01-04", "ticker": f"T{i:03d}"} for i in range(250)]
+    catalog.add_partitions("refined_quotes", parts)
+    # Per batch of 100 (then 50): refused, 90 in + 10 refused, the 10 again.
+    assert throttled.calls == [100, 100, 10, 100, 100, 10, 50, 50, 10]
+    assert len(waits) == 6 and catalog.retried == 30
+    assert len(catalog.get_table("refined_quotes").partitions) == 250
+    throttled.calls.clear()
+    catalog.drop_partitions("refined_quotes", parts[:30])  # batches of 25: 25, then 5
+    assert throttled.calls == [25, 25, 10, 5, 5]
+    assert len(catalog.get_table("refined_quotes").partitions) == 220
+
+
+def test_throttling_that_outlasts_the_retries_is_a_catalog_error(glue: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    catalog = GlueCatalog("default", lake=LAKE)
+    catalog.upsert_table(
+        "refined_quotes", location="refined/quotes/", columns=COLUMNS, partition_keys=KEYS
+    )
+
+    class Always:
+        def __init__(self, client: Any) -> None:
+            self.client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.client, name)
+
+        def batch_create_partition(self, **kw: Any) -> Any:
+            raise ClientError({"Error": {"Code": "ThrottlingException"}}, "BatchCreatePartition")
+
+    catalog._client = Always(catalog.client)
+    waits: list[float] = []
+    catalog.sleep = waits.append
+    with pytest.raises(CatalogError, match="ThrottlingException"):
+        catalog.add_partitions("refined_quotes", [{"dt": "2021-01-04", "ticker": "T"}])
+    assert len(waits) == 7  # 8 attempts

@@ -65,7 +65,8 @@ def test_glue_script_runs_the_same_job_on_spark(
     monkeypatch.setattr(sys, "argv", argv)
     report = glue_refine.main()
     assert calls == ["init b3lake-refine", "commit"]
-    assert report["engine"] == "spark" and report["refined_rows"]["refined_quotes"] == 3
+    # A fresh lake: every session is pending (raw manifest), 3 sessions x 3 tickers.
+    assert report["engine"] == "spark" and report["refined_rows"]["refined_quotes"] == 9
     assert LocalCatalog(storage).get_table("refined_quotes").partitions
     # The same arguments on the local default engine give the same rows.
     local = H.sample_lake(tmp_path / "local", days=sessions)

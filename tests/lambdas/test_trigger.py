@@ -301,30 +301,55 @@ def test_missing_lake_setting_is_an_event_error(glue: Any, monkeypatch: pytest.M
         handler(_event((BUCKET, _key("2021-01-04"))), None)
 
 
-def test_concurrent_runs_exceeded_loses_no_date(glue: Any) -> None:
-    """moto enforces MaxConcurrentRuns; runs are held RUNNING by moto's state manager."""
+def _hold(glue: Any, state: str) -> None:
+    """Put moto's (only) job run in ``state`` (moto has no job-run queue to do it)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.glue.models import glue_backends
+
+    (run,) = glue_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].jobs[JOB].job_runs
+    run.status = state
+
+
+def test_a_run_not_started_yet_absorbs_the_other_dates_and_refusals_lose_none(glue: Any) -> None:
+    """moto enforces MaxConcurrentRuns; runs are held in a state by moto's state manager."""
     glue.delete_job(JobName=JOB)
     _create_job(glue, max_concurrent_runs=1)
     event = _event(*[(BUCKET, _key(d)) for d in ("2021-01-04", "2021-01-05", "2021-01-06")])
     state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10_000})
     try:
-        with pytest.raises(JobError, match="2 job run.s. could not start") as caught:
+        result = handler(event, None)  # the first date's run is STARTING: it will see them all
+        assert [s["dt"] for s in result["started"]] == ["2021-01-04"]
+        assert [c["dt"] for c in result["coalesced"]] == ["2021-01-05", "2021-01-06"]
+        assert {c["into"] for c in result["coalesced"]} == {result["started"][0]["JobRunId"]}
+        assert len(_runs(glue)) == 1
+        # Once it is RUNNING it may have listed raw/ already: a new event must start a run;
+        # Glue refuses (MaxConcurrentRuns=1, no queuing) and the handler raises, so Lambda
+        # retries the event.
+        _hold(glue, "RUNNING")
+        with pytest.raises(JobError, match="3 job run.s. could not start") as caught:
             handler(event, None)
         assert "ConcurrentRunsExceededException" in str(caught.value)
         assert "2021-01-05" in str(caught.value) and "2021-01-06" in str(caught.value)
-        assert [r["Arguments"]["--dt"] for r in _runs(glue)] == ["2021-01-04"]
-        # A Lambda retry while that run still runs fails again (nothing new starts): with
-        # MaxConcurrentRuns=1 a burst of dates needs the retries to outlast the runs.
-        with pytest.raises(JobError):
-            handler(event, None)
         assert len(_runs(glue)) == 1
     finally:
         state_manager.unset_transition("glue::job_run")  # the run finishes
-    # The retry after the run finished: every date starts; 2021-01-04 runs twice, harmlessly.
+    # The retry after the run finished: every date starts (moto's runs are SUCCEEDED at once,
+    # so none is seen waiting); each finds only what is still pending.
     result = handler(event, None)
     assert [s["dt"] for s in result["started"]] == ["2021-01-04", "2021-01-05", "2021-01-06"]
-    days = sorted(r["Arguments"]["--dt"] for r in _runs(glue))
-    assert days == ["2021-01-04", "2021-01-04", "2021-01-05", "2021-01-06"]
+    assert len(_runs(glue)) == 4
+
+
+def test_waiting_runs_fail_open(glue: Any) -> None:
+    """A launcher that cannot list runs (e.g. no glue:GetJobRuns) still starts the run."""
+    client = boto3.client("glue", region_name="us-east-1")
+    stub = Stubber(client)
+    stub.add_client_error("get_job_runs", "AccessDeniedException", "no")
+    stub.add_response("start_job_run", {"JobRunId": "jr_1"})
+    context = SimpleNamespace(b3lake_launcher=GlueLauncher(client))
+    with stub:
+        result = handler(_event((BUCKET, _key("2021-01-04"))), context)
+    assert result["started"][0]["JobRunId"] == "jr_1"
 
 
 def test_throttling_on_one_date_still_tries_the_others_then_raises(glue: Any) -> None:
@@ -332,7 +357,9 @@ def test_throttling_on_one_date_still_tries_the_others_then_raises(glue: Any) ->
     mode); this is what happens when it still fails after those retries."""
     client = boto3.client("glue", region_name="us-east-1")
     stub = Stubber(client)
+    stub.add_response("get_job_runs", {"JobRuns": []})
     stub.add_client_error("start_job_run", "ThrottlingException", "Rate exceeded")
+    stub.add_response("get_job_runs", {"JobRuns": []})
     stub.add_response("start_job_run", {"JobRunId": "jr_2"})
     context = SimpleNamespace(b3lake_launcher=GlueLauncher(client))
     event = _event((BUCKET, _key("2021-01-04")), (BUCKET, _key("2021-01-05")))

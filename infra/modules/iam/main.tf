@@ -104,6 +104,13 @@ data "aws_iam_policy_document" "trigger" {
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
     resources = compact([local.glue_job_arn, local.visual_job_arn])
   }
+
+  # The raw manifest (what the refined layer consumed): a duplicate event starts no run.
+  statement {
+    sid       = "ReadRawManifest"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.lake_prefix}_b3lake/manifest/*"]
+  }
 }
 
 resource "aws_iam_role" "trigger" {

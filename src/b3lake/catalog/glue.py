@@ -30,6 +30,30 @@ PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat
 #: API limits: BatchCreatePartition takes 100 partitions, BatchDeletePartition 25.
 CREATE_BATCH = 100
 DELETE_BATCH = 25
+#: Refusals that pass by themselves: the batch call (or its refused entries) is retried with
+#: exponential backoff and jitter, on top of botocore's own retries of the whole call. A
+#: backfill registers ~250,000 partitions a year of the dt x ticker table (2,500 calls), well
+#: past Glue's request rate, so throttling is expected, not exceptional.
+RETRY_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "InternalServiceException",
+        "OperationTimeoutException",
+        "ConcurrentModificationException",
+    }
+)
+BATCH_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.25
+BACKOFF_MAX_SECONDS = 20.0
+
+
+def _backoff(attempt: int) -> float:
+    """Full jitter: uniform in 0..min(max, base * 2**attempt)."""
+    import random
+
+    return random.uniform(0, min(BACKOFF_MAX_SECONDS, BACKOFF_SECONDS * 2**attempt))  # noqa: S311
 
 
 def _same_definition(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -77,6 +101,9 @@ class GlueCatalog:
         self.region = region
         self._client = client
         self._database_ready = False
+        #: Waits between retried batch calls (a test passes a recorder instead of time.sleep).
+        self.sleep: Any = __import__("time").sleep
+        self.retried = 0  # entries sent again after a passing refusal
 
     @property
     def client(self) -> Any:
@@ -214,7 +241,6 @@ class GlueCatalog:
 
     def add_partitions(self, name: str, partitions: list[dict[str, str]]) -> None:
         """``BatchCreatePartition`` in chunks of 100; partitions that exist already are kept."""
-        from botocore.exceptions import BotoCoreError, ClientError
 
         if not partitions:
             return
@@ -232,17 +258,16 @@ class GlueCatalog:
             inputs.append({"Values": row, "StorageDescriptor": descriptor})
         for start in range(0, len(inputs), CREATE_BATCH):
             chunk = inputs[start : start + CREATE_BATCH]
-            try:
-                response = self.client.batch_create_partition(
-                    DatabaseName=self.database, TableName=name, PartitionInputList=chunk
-                )
-            except (ClientError, BotoCoreError) as exc:
-                raise self._fail("add partitions", name, exc) from exc
-            errors = [
-                e
-                for e in response.get("Errors", [])
-                if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"
-            ]
+            errors = self._batch(
+                "add partitions",
+                name,
+                chunk,
+                lambda part: self.client.batch_create_partition(
+                    DatabaseName=self.database, TableName=name, PartitionInputList=part
+                ),
+                values=lambda item: list(item["Values"]),
+                ignore="AlreadyExistsException",
+            )
             if errors:
                 detail = errors[0].get("ErrorDetail", {})
                 raise CatalogError(
@@ -254,7 +279,6 @@ class GlueCatalog:
 
     def drop_partitions(self, name: str, partitions: list[dict[str, str]]) -> None:
         """``BatchDeletePartition`` in chunks of 25; partitions already gone are fine."""
-        from botocore.exceptions import BotoCoreError, ClientError
 
         if not partitions:
             return
@@ -263,19 +287,18 @@ class GlueCatalog:
         rows = self._partition_values(name, keys, partitions)
         for start in range(0, len(rows), DELETE_BATCH):
             chunk = rows[start : start + DELETE_BATCH]
-            try:
-                response = self.client.batch_delete_partition(
+            errors = self._batch(
+                "drop partitions",
+                name,
+                chunk,
+                lambda part: self.client.batch_delete_partition(
                     DatabaseName=self.database,
                     TableName=name,
-                    PartitionsToDelete=[{"Values": row} for row in chunk],
-                )
-            except (ClientError, BotoCoreError) as exc:
-                raise self._fail("drop partitions", name, exc) from exc
-            errors = [
-                e
-                for e in response.get("Errors", [])
-                if e.get("ErrorDetail", {}).get("ErrorCode") != "EntityNotFoundException"
-            ]
+                    PartitionsToDelete=[{"Values": row} for row in part],
+                ),
+                values=list,
+                ignore="EntityNotFoundException",
+            )
             if errors:
                 detail = errors[0].get("ErrorDetail", {})
                 raise CatalogError(
@@ -284,6 +307,48 @@ class GlueCatalog:
                     source=f"{self.database}.{name}",
                     value=errors[0].get("PartitionValues"),
                 )
+
+    def _batch(
+        self,
+        action: str,
+        name: str,
+        items: list[Any],
+        call: Any,
+        *,
+        values: Any,
+        ignore: str,
+    ) -> list[dict[str, Any]]:
+        """One batch call, retried with backoff while Glue throttles it or refuses some entries
+        for a passing reason; returns the entries' lasting errors (``ignore`` left out)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        pending = list(items)
+        for attempt in range(BATCH_ATTEMPTS):
+            last = attempt == BATCH_ATTEMPTS - 1
+            try:
+                response = call(pending)
+            except ClientError as exc:
+                if awsclients.error_code(exc) in RETRY_CODES and not last:
+                    self.sleep(_backoff(attempt))
+                    continue
+                raise self._fail(action, name, exc) from exc
+            except BotoCoreError as exc:
+                raise self._fail(action, name, exc) from exc
+            errors = [
+                e
+                for e in response.get("Errors", [])
+                if e.get("ErrorDetail", {}).get("ErrorCode") != ignore
+            ]
+            passing = [
+                e for e in errors if e.get("ErrorDetail", {}).get("ErrorCode") in RETRY_CODES
+            ]
+            if not passing or last:
+                return errors
+            again = [list(e.get("PartitionValues") or []) for e in passing]
+            pending = [item for item in pending if values(item) in again]
+            self.retried += len(pending)
+            self.sleep(_backoff(attempt))
+        return []
 
     def _partitions(self, name: str, keys: list[str]) -> list[dict[str, str]]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -2,8 +2,27 @@
 
 On Glue the session comes from the GlueContext; locally :func:`local_spark` builds a small
 ``local[2]`` session with the settings the parity test and the benchmark need. Raw objects are
-read natively (``spark.read.parquet`` on ``s3://`` or local paths) so executors do the reading;
-results are collected to the driver as Arrow and written by the job through the Storage port.
+read natively (``spark.read.parquet`` on ``s3://`` or local paths) so executors do the reading.
+
+**Writing** (:meth:`SparkEngine.write_partitions`, :meth:`SparkEngine.write_history`): the refined
+tables are written by Spark's own writer on the executors, never collected to the driver:
+
+* ``repartition`` by the partition keys, so each partition's rows are in one task and each
+  partition is one file, sorted within the task by the keys and the table's sort columns;
+* dynamic partition overwrite (``spark.sql.sources.partitionOverwriteMode=dynamic``, set on the
+  session and on the writer): exactly the partitions present in the run's rows are replaced.
+  Spark writes them under ``.spark-staging-<job>`` and moves each partition into place when
+  the job commits (on S3 a move is a copy and a delete per file: EMR's S3-optimised committer
+  does not cover dynamic partition overwrite, so Glue uses the classic commit protocol);
+* what a rewritten session no longer has: the objects under the run's partitions are listed
+  before and after the write; a key present in both lists belongs to a partition the write did
+  not replace (every replaced partition gets new file names), so it is stale and deleted;
+* the written partitions (new keys) are returned for the catalog (the Glue catalog registers
+  them 100 per BatchCreatePartition, retried with backoff).
+
+No ``_SUCCESS`` markers. Only the small results (counts, the quarantine summary) reach the driver
+(``to_arrow``). A local Spark over a non-local Storage (moto in tests) has no S3 connector: the
+job then writes through the Storage port as the embedded engine does (:meth:`writes_to`).
 """
 
 from __future__ import annotations
@@ -18,6 +37,7 @@ from b3lake.engines import DataFrame
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.lake.parquet_io import WrittenPartition
     from b3lake.storage import Storage
 
 LOCAL_CONF = {
@@ -30,6 +50,16 @@ LOCAL_CONF = {
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.driver.memory": "2g",
     "spark.sql.adaptive.enabled": "true",
+}
+#: Set on every session the engine writes with (Glue's included).
+WRITE_CONF = {
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.compression.codec": "snappy",
+}
+HADOOP_CONF = {
+    "mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",  # no _SUCCESS objects
+    "parquet.enable.summary-metadata": "false",
 }
 
 
@@ -60,6 +90,11 @@ class SparkEngine:
         self.spark = spark if spark is not None else local_spark()
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+        for key, value in WRITE_CONF.items():
+            self.spark.conf.set(key, value)
+        hadoop = self.spark.sparkContext._jsc.hadoopConfiguration()
+        for key, value in HADOOP_CONF.items():
+            hadoop.set(key, value)
         self._tmp: list[str] = []
         self._persisted: list[Any] = []
 
@@ -89,8 +124,9 @@ class SparkEngine:
             path = os.path.join(folder, "part-0.parquet")
             pq.write_table(table, path)
             return self._project(self.spark.read.parquet(path), table.schema)
+        # Through pandas with Arrow enabled: the rows travel as Arrow batches, not Python rows.
         return self._project(
-            self.spark.createDataFrame(table.to_pylist(), self._empty(table.schema).schema),
+            self.spark.createDataFrame(table.to_pandas(), self._empty(table.schema).schema),
             table.schema,
         )
 
@@ -118,12 +154,147 @@ class SparkEngine:
 
         return to_arrow_schema(df.schema).empty_table()
 
+    # -- writing on the executors --------------------------------------------------------
+
+    def writes_to(self, storage: Storage) -> bool:
+        """True when Spark's writer reaches ``storage`` (a cluster, or a local lake)."""
+        from b3lake.storage.local import LocalStorage
+
+        return not self._is_local() or type(storage) is LocalStorage
+
+    def check_schema(self, df: DataFrame, schema: pa.Schema, what: str) -> DataFrame:
+        """``df``'s columns in ``schema``'s order; JobError if one is missing or its type drifted
+        (the DataFrame counterpart of the job's ``conform``)."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        from b3lake.errors import JobError
+
+        missing = [n for n in schema.names if n not in df.columns]
+        if missing:
+            raise JobError(f"engine output lacks columns {missing}", source=what)
+        selected = df.select(*[f"`{n}`" for n in schema.names])
+        got = to_arrow_schema(selected.schema)
+        for field in schema:
+            if got.field(field.name).type != field.type:
+                raise JobError(
+                    f"column {field.name} is {got.field(field.name).type}, "
+                    f"the contract says {field.type}",
+                    source=what,
+                )
+        return selected
+
+    def write_partitions(
+        self,
+        df: DataFrame,
+        storage: Storage,
+        prefix: str,
+        keys: tuple[str, ...] | list[str],
+        *,
+        sort_by: list[str],
+        owned: list[str],
+    ) -> tuple[list[WrittenPartition], list[str]]:
+        """Write ``df`` (partition columns first) under ``prefix`` with Spark's writer, one file
+        per partition, replacing exactly its partitions; returns the written partitions and the
+        stale keys under ``owned`` (partitions the run owns but no longer has) to delete."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        before = self._listing(storage, owned)
+        (
+            df.repartition(*[F.col(k) for k in keys])
+            .sortWithinPartitions(*keys, *sort_by)
+            .write.mode("overwrite")
+            .option("partitionOverwriteMode", "dynamic")
+            .partitionBy(*keys)
+            .parquet(storage.uri(prefix.rstrip("/")))
+        )
+        return self._written(storage, prefix, owned, before)
+
+    def write_history(
+        self,
+        df: DataFrame,
+        storage: Storage,
+        prefix: str,
+        schema: pa.Schema,
+        *,
+        replace: list[tuple[Any, Any]] | None,
+    ) -> tuple[list[WrittenPartition], list[str]]:
+        """The history layer (``year=YYYY/``, one file a year, rows sorted by ticker, source,
+        dt) with Spark's writer. ``replace``: the date ranges an incremental run rewrites; the
+        rows of those years outside the ranges are read back (on the executors) and kept.
+        Returns the written partitions and the keys of years left without rows."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        from b3lake.lake import history
+
+        # Every column nullable, as rows read back from a file are: a year file written by a
+        # full run and by an incremental one (old rows + new) gets the same Parquet schema and
+        # so the same bytes.
+        rows = self._empty(schema).unionByName(df.select(*[f"`{n}`" for n in schema.names]))
+        years: set[str] = set()
+        if replace is not None:
+            for first, last in replace:
+                years.update(str(y) for y in range(first.year, last.year + 1))
+        owned = [f"{prefix}year={y}/" for y in sorted(years)] if replace is not None else [prefix]
+        before = self._listing(storage, owned)
+        old = sorted(k for k in before if k.endswith(".parquet"))
+        if replace is not None and old:
+            kept = self._project(self.spark.read.parquet(*[storage.uri(k) for k in old]), schema)
+            for first, last in replace:
+                kept = kept.filter(~((F.col("dt") >= F.lit(first)) & (F.col("dt") <= F.lit(last))))
+            # Materialised before the write replaces the files it was read from.
+            rows = self.persist(kept.unionByName(rows))
+            rows.count()
+        year = F.lpad(F.year("dt").cast("string"), 4, "0").alias("year")
+        (
+            rows.select(year, *[F.col(f"`{n}`") for n in schema.names])
+            .repartition(F.col("year"))
+            .sortWithinPartitions("year", *history.SORT_KEYS)
+            .write.mode("overwrite")
+            .option("partitionOverwriteMode", "dynamic")
+            .partitionBy("year")
+            .parquet(storage.uri(prefix.rstrip("/")))
+        )
+        return self._written(storage, prefix, owned, before)
+
+    @staticmethod
+    def _listing(storage: Storage, owned: list[str]) -> set[str]:
+        return {k for p in sorted(set(owned)) for k in storage.list_keys(p)}
+
+    @staticmethod
+    def _written(
+        storage: Storage, prefix: str, owned: list[str], before: set[str]
+    ) -> tuple[list[WrittenPartition], list[str]]:
+        from b3lake.lake.parquet_io import WrittenPartition, partition_values
+
+        after = SparkEngine._listing(storage, owned)
+        new = sorted(after - before)
+        # Hadoop's local filesystem leaves .crc checksums beside each file: not lake objects.
+        crcs = [k for k in new if k.endswith(".crc")]
+        if crcs:
+            storage.delete_keys(crcs)
+        written = [
+            WrittenPartition(values=partition_values(k[len(prefix) :]), key=k, rows=0)
+            for k in new
+            if k.endswith(".parquet") and not k.rsplit("/", 1)[-1].startswith((".", "_"))
+        ]
+        # A key listed before and after is in a partition the write did not replace.
+        stale = sorted(before & after)
+        return written, stale
+
     def persist(self, df: DataFrame) -> DataFrame:
         from pyspark import StorageLevel
 
         persisted = df.persist(StorageLevel.MEMORY_AND_DISK)
         self._persisted.append(persisted)
         return persisted
+
+    def release(self) -> None:
+        """Unpersist what this engine persisted (the session stays usable). Spark's cache
+        matches plans, not data: a later run reading the same paths would otherwise get the
+        rows cached before a raw object was replaced."""
+        for df in self._persisted:
+            df.unpersist()
+        self._persisted.clear()
 
     def close(self) -> None:
         for df in self._persisted:

@@ -22,6 +22,7 @@ class S3ObjectRef:
     key: str
     size: int
     event_name: str
+    etag: str = ""  # the object's ETag as S3 announces it (quotes stripped)
 
 
 def object_created_event(
@@ -89,6 +90,7 @@ def parse_s3_event(event: Any) -> list[S3ObjectRef]:
                     key=unquote_plus(str(s3["object"]["key"])),
                     size=int(s3["object"].get("size", 0)),
                     event_name=str(record.get("eventName", "")),
+                    etag=str(s3["object"].get("eTag") or "").strip('"'),
                 )
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

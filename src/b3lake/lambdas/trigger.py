@@ -5,8 +5,23 @@ Imports only the standard library, boto3 (in the Lambda runtime) and light b3lak
 zip holds just the package source. Locally, the event bus passes a context whose ``b3lake_launcher``
 is the in-process launcher; in AWS the launcher is the boto3 Glue client itself.
 
-S3 delivers at least once: a duplicate event may start a redundant run, which is harmless because
-the refine job rewrites whole partitions (idempotent).
+Coalescing (a burst of raw objects starts one or two runs, not one per object). A run refines
+every raw object that changed since the raw manifest (``lake/manifest.py``) recorded it, so a run
+that has not yet started its script will see every object that has already landed. For each date
+of an event the handler therefore starts no run when
+
+* the manifest already holds the event's objects with their ETags (a duplicate delivery, or an
+  object an earlier run of the burst consumed): one GET of the object's manifest shard; or
+* a run of the job is ``WAITING`` (Glue's job-run queue) or ``STARTING``: it has not listed the raw
+  objects yet, so it will refine this one (one ``GetJobRuns`` call, newest runs first).
+
+A run that is ``RUNNING`` may have listed already, so a new run is started (with
+``max_concurrent_runs = 1`` it waits in the queue; the next events coalesce into it). A burst of
+250 objects thus starts: the first run, one queued while it runs, and at most one more. Both
+checks fail open (a refused read starts the run, as before): a redundant run finds nothing
+pending and ends in seconds without writing; an object is never left behind. The alternative,
+S3 → SQS → Lambda with a batching window, still starts one run per batch (and Lambda may poll
+several batches at once) and adds a queue to deploy; the two checks need no new resource.
 
 No event is lost when Glue refuses a run (``ConcurrentRunsExceededException``, throttling that
 outlasts botocore's own retries, a missing job): the handler still tries every other date of the
@@ -162,6 +177,88 @@ def _raw_object(ref: S3ObjectRef, bucket: str, prefix: str) -> tuple[RawObject |
     return raw, ""
 
 
+#: Glue states of a run that has not yet run its script (it will list the raw objects later).
+NOT_STARTED_STATES = frozenset({"WAITING", "STARTING"})
+
+
+def _waiting_run(launcher: Any, job_name: str) -> str | None:
+    """The id of a run of ``job_name`` that has not started its script yet, or None.
+
+    Fails open: a launcher that cannot tell (no ``waiting_runs``, a refused ``GetJobRuns``)
+    gives None, and the caller starts a run as before."""
+    waiting = getattr(launcher, "waiting_runs", None)
+    if waiting is None:
+        return None
+    try:
+        runs = waiting(job_name)
+    except Exception as exc:  # noqa: BLE001 - fail open: starting a run is always safe
+        log.info(json.dumps({"waiting_runs": "unknown", "error": str(exc)}))
+        return None
+    for run in runs:
+        if getattr(run, "state", None) in NOT_STARTED_STATES:
+            return str(run.id)
+    return None
+
+
+class _Consumed:
+    """The raw manifest's entries, one shard read per (source, year) an event touches.
+
+    Read with the Lambda's own boto3 (``s3:GetObject`` on ``_b3lake/manifest/*``) or from the
+    local lake's directory; a context's ``b3lake_storage`` (tests) is read through the port."""
+
+    def __init__(self, config: TriggerConfig, context: Any) -> None:
+        self.config = config
+        self.storage = getattr(context, "b3lake_storage", None)
+        self._failed = False
+        self._shards: dict[str, dict[str, str]] = {}
+        self._s3: Any = None
+
+    def _get(self, key: str) -> bytes | None:
+        """A lake object's bytes, or None if it does not exist."""
+        from b3lake.errors import StorageError
+
+        if self.storage is not None:
+            try:
+                return bytes(self.storage.get_bytes(key))
+            except StorageError:
+                return None
+        bucket, prefix = lake_location(self.config.lake)
+        if not self.config.lake.startswith("s3://"):
+            path = os.path.join(self.config.lake, key)
+            if not os.path.isfile(path):
+                return None
+            with open(path, "rb") as fh:
+                return fh.read()
+        from b3lake import awsclients
+
+        if self._s3 is None:
+            self._s3 = awsclients.client("s3")
+        try:
+            return bytes(self._s3.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
+        except Exception as exc:
+            if awsclients.error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def holds(self, key: str, etag: str) -> bool:
+        """True when ``key`` was consumed with exactly this ETag (fails open: False)."""
+        if not etag or self._failed:
+            return False
+        from b3lake.lake import manifest
+
+        try:
+            shard = manifest.shard_key(key)
+            if shard not in self._shards:
+                data = self._get(shard)
+                entries = manifest.parse_shard(data) if data is not None else {}
+                self._shards[shard] = {k: v.get("etag", "") for k, v in entries.items()}
+            return self._shards[shard].get(key) == etag
+        except Exception as exc:  # noqa: BLE001 - fail open: an unknown object is refined
+            self._failed = True
+            log.info(json.dumps({"manifest": "unreadable", "error": str(exc)}))
+            return False
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Start one refine run per trading date found in the event's raw objects."""
     if _is_test_event(event):
@@ -176,9 +273,14 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     keys_by_date: dict[str, set[str]] = {}
     ignored: list[dict[str, str]] = []
+    consumed = _Consumed(config, context)
+    coalesced: list[dict[str, Any]] = []
     for ref in refs:
         raw, reason = _raw_object(ref, bucket, prefix)
-        if raw is not None:
+        if raw is not None and consumed.holds(raw.key, ref.etag):
+            coalesced.append({"dt": raw.dt.isoformat(), "raw_key": raw.key, "into": "consumed"})
+            log.info(json.dumps({"consumed": raw.key, "etag": ref.etag}))
+        elif raw is not None:
             keys_by_date.setdefault(raw.dt.isoformat(), set()).add(raw.key)
         else:
             ignored.append({"bucket": ref.bucket, "key": ref.key, "reason": reason})
@@ -188,6 +290,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     failed: list[dict[str, Any]] = []
     for day in sorted(keys_by_date) if config.jobs != "visual" else []:
         keys = sorted(keys_by_date[day])
+        waiting = _waiting_run(launcher, config.job_name)
+        if waiting is not None:
+            coalesced.extend({"dt": day, "raw_key": k, "into": waiting} for k in keys)
+            log.info(json.dumps({"coalesced_into": waiting, "dt": day}))
+            continue
         arguments = config.run_arguments(day, keys[0])
         try:
             response = launcher.start_job_run(JobName=config.job_name, Arguments=arguments)
@@ -209,7 +316,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         raise JobError(
             f"{len(failed)} job run(s) could not start: {failed}", source=config.job_name
         )
-    return {"started": started, "ignored": ignored}
+    return {"started": started, "ignored": ignored, "coalesced": coalesced}
 
 
 def _start_visual(

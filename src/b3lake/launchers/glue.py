@@ -126,6 +126,18 @@ class GlueLauncher:
             raise self._error(f"get run {run_id}", job_name, exc) from exc
         return job_run_from_glue(response["JobRun"])
 
+    def waiting_runs(self, job_name: str) -> list[JobRun]:
+        """Runs that have not started their script (``WAITING`` in the job-run queue, or
+        ``STARTING``), from one ``GetJobRuns`` page (Glue lists the newest runs first)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_job_runs(JobName=job_name, MaxResults=50)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("list runs", job_name, exc) from exc
+        runs = [job_run_from_glue(item) for item in response.get("JobRuns", [])]
+        return [r for r in runs if r.state in ("WAITING", "STARTING")]
+
     def list_runs(self, job_name: str) -> list[JobRun]:
         """Every run Glue keeps for the job (paginated ``GetJobRuns``), oldest first."""
         from botocore.exceptions import BotoCoreError, ClientError

@@ -2,6 +2,12 @@
 
 Every run is recorded under ``_b3lake/job_runs/<job>/<run id>.json`` in the lake, so
 ``b3lake runs`` lists them like ``glue get-job-runs`` would.
+
+Like the Glue job (``max_concurrent_runs = 1`` with run queuing), one run executes at a time: a
+run started while another executes, or inside :meth:`LocalLauncher.batch` (the pipeline lands a
+whole extract in one batch), is recorded ``WAITING`` and executed after it, in order. The trigger
+sees such a run through :meth:`LocalLauncher.waiting_runs` and starts no other: landing N
+sessions at once executes one run, which refines them all (the raw manifest, ``lake/manifest.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ import datetime as dt
 import json
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from b3lake.errors import JobError
@@ -57,6 +64,9 @@ class LocalLauncher:
         self.storage = storage
         self.job_main = job_main or _default_job_main
         self.default_arguments = default_arguments or {}
+        self._queue: list[JobRun] = []
+        self._executing = False
+        self._batches = 0
 
     def _key(self, job_name: str, run_id: str) -> str:
         return f"{SYSTEM}/job_runs/{job_name}/{run_id}.json"
@@ -73,12 +83,44 @@ class LocalLauncher:
             id=run_id,
             job_name=JobName,
             arguments=arguments,
-            state="RUNNING",
+            state="WAITING",
             started_on=dt.datetime.now(dt.UTC),
         )
         self._save(run)
+        self._queue.append(run)
+        if not self._executing and not self._batches:
+            self._drain()
+        return {"JobRunId": run_id}
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Runs started inside wait, and execute (in order) when the outermost batch ends."""
+        self._batches += 1
         try:
-            run.summary = self.job_main(glue_argv(JobName, run_id, arguments)) or {}
+            yield
+        finally:
+            self._batches -= 1
+        if not self._batches and not self._executing:
+            self._drain()
+
+    def waiting_runs(self, job_name: str) -> list[JobRun]:
+        """Runs started but not executed yet (``WAITING``), oldest first."""
+        return [r for r in self._queue if r.job_name == job_name]
+
+    def _drain(self) -> None:
+        self._executing = True
+        try:
+            while self._queue:
+                self._execute(self._queue.pop(0))
+        finally:
+            self._executing = False
+
+    def _execute(self, run: JobRun) -> None:
+        run.state = "RUNNING"
+        run.started_on = dt.datetime.now(dt.UTC)
+        self._save(run)
+        try:
+            run.summary = self.job_main(glue_argv(run.job_name, run.id, run.arguments)) or {}
             run.state = "SUCCEEDED"
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, as Glue does
             run.state = "FAILED"
@@ -86,7 +128,6 @@ class LocalLauncher:
             run.summary = {"traceback": traceback.format_exc()}
         run.completed_on = dt.datetime.now(dt.UTC)
         self._save(run)
-        return {"JobRunId": run_id}
 
     def get_job_run(self, job_name: str, run_id: str) -> JobRun:
         """One recorded run; JobError if there is none (as Glue's EntityNotFoundException)."""

@@ -66,6 +66,18 @@ class LocalStorage:
                 keys.append(rel)
         return sorted(keys)
 
+    def list_etags(self, prefix: str) -> dict[str, str]:
+        """``key -> fingerprint`` under ``prefix`` (the local stand-in for S3's ETag): size and
+        modification time in nanoseconds, which change whenever an object is replaced."""
+        out: dict[str, str] = {}
+        for key in self.list_keys(prefix):
+            try:
+                st = self._path(key).stat()
+            except FileNotFoundError:  # deleted between the listing and the stat
+                continue
+            out[key] = f"{st.st_size:x}-{st.st_mtime_ns:x}"
+        return out
+
     def delete_keys(self, keys: list[str]) -> None:
         for key in keys:
             target = self._path(key)

@@ -125,6 +125,27 @@ class S3Storage:
             raise self._fail("list", prefix, exc) from exc
         return sorted(keys)
 
+    def list_etags(self, prefix: str) -> dict[str, str]:
+        """``key -> ETag`` (quotes stripped) under ``prefix``: the same ``ListObjectsV2`` pages as
+        :meth:`list_keys` (no extra request), and the ``eTag`` an S3 notification carries."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if prefix.startswith("/") or ".." in prefix.split("/"):
+            raise StorageError("prefix escapes the lake", source=prefix)
+        out: dict[str, str] = {}
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    full = item["Key"]
+                    if not full.endswith("/"):
+                        out[full[len(self.prefix) :]] = str(item.get("ETag", "")).strip('"')
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("list", prefix, exc) from exc
+        return dict(sorted(out.items()))
+
     def delete_keys(self, keys: list[str]) -> None:
         """Delete in batches of 1,000 (the API limit); a missing key is not an error (as in S3)."""
         from botocore.exceptions import BotoCoreError, ClientError

@@ -21,6 +21,7 @@ Incremental (``--mode incremental``, the default; one session ``D`` from ``--dt`
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import datetime as dt
 import time
@@ -34,7 +35,7 @@ from b3lake import tables
 from b3lake.errors import JobError
 from b3lake.jobs.refine import quality, schemas, transform
 from b3lake.jobs.refine.args import RefineArgs
-from b3lake.lake import layout
+from b3lake.lake import layout, manifest
 from b3lake.tables import TableSpec, arrow
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class RefineOptions:
     raw_key: str | None = None
     catalog_database: str = "default"
     universe: transform.Universe = transform.Universe()
+    run_id: str | None = None  # Glue's --JOB_RUN_ID: the build recorded in the raw manifest
     # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; () = the whole universe.
     # The history layer and the other tables always hold the whole universe.
     r6_tickers: tuple[str, ...] = ()
@@ -66,6 +68,10 @@ class RefineOptions:
 def parse_args(argv: list[str]) -> RefineOptions:
     """Options from Glue's argv (``script --JOB_ID … --dt … --lake …``); Glue's own are ignored."""
     args = RefineArgs.from_argv(argv)
+    # Glue adds its own --JOB_RUN_ID; the run records it in the manifest of what it consumed.
+    glue = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
+    glue.add_argument("--JOB_RUN_ID", dest="job_run_id", default=None)
+    known, _ = glue.parse_known_args(argv[1:])
     # run_date is an argument so a re-run is reproducible; without one, the UTC date at start.
     return RefineOptions(
         lake=args.lake,
@@ -75,6 +81,7 @@ def parse_args(argv: list[str]) -> RefineOptions:
         raw_key=args.raw_key,
         catalog_database=args.catalog_database,
         universe=args.universe,
+        run_id=known.job_run_id,
         r6_tickers=args.r6_tickers,
     )
 
@@ -90,6 +97,17 @@ class Plan:
     quote_sessions: list[dt.date]
     months: list[str]
     portfolio_dates: list[dt.date]
+    #: Sessions whose raw objects are all gone: their refined partitions are deleted.
+    removed_sessions: list[dt.date] = field(default_factory=list)
+    #: ``(first, last)`` of each run of consecutive target (or removed) sessions; empty: one run
+    #: from the first quote session to the last (a plan of ``plan_run``).
+    ranges: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+
+    def target_ranges(self) -> list[tuple[dt.date, dt.date]]:
+        if self.ranges:
+            return list(self.ranges)
+        days = sorted([*self.quote_sessions, *self.removed_sessions])
+        return [(days[0], days[-1])] if days else []
 
 
 def _month(day: dt.date) -> str:
@@ -126,6 +144,56 @@ def plan_run(
     return Plan(read, targets, months, portfolio)
 
 
+def plan_changes(
+    sessions: list[dt.date],
+    portfolio_dates: list[dt.date],
+    *,
+    changed: set[dt.date],
+    changed_portfolio: set[dt.date],
+    lookback: int = transform.LOOKBACK_SESSIONS,
+) -> Plan:
+    """One plan over every changed session (a coalesced run; see the module docstring).
+
+    Quote targets: each changed session and the up to ``lookback`` sessions after it (for a
+    session whose raw objects are gone: the sessions after it, and its partitions are removed).
+    Months: the targets' (and removed sessions') months. Read: for each target month, its
+    sessions and the ``lookback`` sessions before it; the union may have gaps, which is safe:
+    the session number ``_s`` is the dense rank of the dates read, so a row whose previous one
+    lies beyond a gap is more than ``lookback`` sessions away and its windows are null, as they
+    are in a full run.
+    """
+    targets: set[dt.date] = set()
+    removed: list[dt.date] = []
+    for day in sorted(changed):
+        i = bisect.bisect_left(sessions, day)
+        if i < len(sessions) and sessions[i] == day:
+            targets.update(sessions[i : i + 1 + lookback])
+        else:
+            removed.append(day)
+            targets.update(sessions[i : i + lookback])
+    quote_sessions = sorted(targets)
+    months = sorted({_month(s) for s in [*quote_sessions, *removed]})
+    read: set[dt.date] = set()
+    for month in months:
+        first = bisect.bisect_left(sessions, dt.date.fromisoformat(month + "-01"))
+        last = first
+        while last < len(sessions) and _month(sessions[last]) == month:
+            last += 1
+        if last > first:
+            read.update(sessions[max(0, first - lookback) : last])
+    portfolio = sorted(d for d in changed_portfolio if d in set(portfolio_dates))
+    ranges: list[tuple[dt.date, dt.date]] = []
+    for day in sorted({*quote_sessions, *removed}):
+        # Consecutive when no session lies between the previous target and this one.
+        if ranges and bisect.bisect_right(sessions, ranges[-1][1]) >= bisect.bisect_left(
+            sessions, day
+        ):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return Plan(sorted(read), quote_sessions, months, portfolio, removed, ranges)
+
+
 # ------------------------------------------------------------------------------------- report
 
 
@@ -144,6 +212,8 @@ class RefineReport:
     partitions_written: dict[str, int] = field(default_factory=dict)
     objects_deleted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    pending_objects: int = 0  # raw objects new, replaced or removed since the manifest
+    manifest_shards_written: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -204,7 +274,105 @@ def _between(table: pa.Table, first: dt.date, last: dt.date) -> pa.Table:
 
 
 def _count_by_rule(table: pa.Table) -> dict[str | None, int]:
-    return {row["rule"]: int(row["n"]) for row in table.to_pylist()}
+    """``rule -> rows`` from rows of ``rule, n`` (summed over any other column, e.g. ``dt``)."""
+    counts: dict[str | None, int] = {}
+    for row in table.select(["rule", "n"]).to_pylist():
+        counts[row["rule"]] = counts.get(row["rule"], 0) + int(row["n"])
+    return counts
+
+
+def _on_dates(table: pa.Table, days: list[dt.date], column: str = "dt") -> pa.Table:
+    """Rows of ``table`` whose ``column`` is one of ``days`` (the table itself if all are)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return table
+    wanted = pa.array(days, pa.date32())
+    present = pc.unique(table.column(column))
+    if pc.all(pc.is_in(present, value_set=wanted)).as_py():
+        return table  # e.g. a full rebuild: no filtered copy
+    return table.filter(pc.is_in(table.column(column), value_set=wanted))
+
+
+def _in_months(table: pa.Table, months: list[str]) -> pa.Table:
+    """Rows of ``table`` whose ``dt`` lies in one of ``months`` (``YYYY-MM``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return table
+    month = pc.strftime(table.column("dt"), format="%Y-%m")
+    keep = pc.is_in(month, value_set=pa.array(months, pa.string()))
+    if pc.all(keep).as_py():
+        return table
+    return table.filter(keep)
+
+
+def _index_keys(listed: dict[str, str]) -> dict[dt.date, list[str]]:
+    """``dt -> keys`` of one raw source's listing."""
+    found: dict[dt.date, list[str]] = defaultdict(list)
+    for key in listed:
+        found[layout.parse_raw_key(key).dt].append(key)
+    return dict(found)
+
+
+def _plan(
+    options: RefineOptions,
+    raw: dict[str, dict[dt.date, list[str]]],
+    listed: dict[str, dict[str, str]],
+    storage: Storage,
+    report: RefineReport,
+) -> tuple[Plan, dict[str, str], list[str]]:
+    """The run's plan, the raw objects it consumes (``key -> ETag``) and the manifest entries
+    of objects that are gone.
+
+    ``--mode full``: everything. Incremental: every session whose raw objects changed since the
+    manifest last recorded them (new, replaced or removed), and, for a run started by hand with
+    ``--dt D`` (no ``--raw_key``), ``D`` itself. A run started by an event (``--raw_key``) does
+    not force its session: if an earlier run of the same burst consumed it, nothing is pending
+    and the run ends without writing.
+    """
+    sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
+    portfolio_dates = sorted(raw["ibov_portfolio"])
+    every = {k: e for source in listed.values() for k, e in source.items()}
+    previous = manifest.load(storage)
+    changed, removed = manifest.changes(every, previous)
+    report.pending_objects = len(changed) + len(removed)
+    if options.mode == "full":
+        plan = plan_run(sessions, portfolio_dates, mode="full", day=None)
+        return plan, every, removed
+    quote_days: set[dt.date] = set()
+    portfolio_days: set[dt.date] = set()
+    for key in [*changed, *removed]:
+        obj = layout.parse_raw_key(key)
+        (portfolio_days if obj.source == "ibov_portfolio" else quote_days).add(obj.dt)
+    if options.day is not None and options.raw_key is None:
+        if any(options.day in raw[s] for s in QUOTE_SOURCES):
+            quote_days.add(options.day)
+        portfolio_days.add(options.day)
+    plan = plan_changes(
+        sessions, portfolio_dates, changed=quote_days, changed_portfolio=portfolio_days
+    )
+    written_days = {*plan.quote_sessions, *plan.portfolio_dates}
+    consumed = {k: e for k, e in every.items() if layout.parse_raw_key(k).dt in written_days}
+    return plan, consumed, removed
+
+
+def _removal_outputs(plan: Plan) -> list[_Output]:
+    """Empty outputs that own the partitions of sessions whose raw data are all gone."""
+    gone = [f"dt={d.isoformat()}/" for d in plan.removed_sessions]
+    quotes = tables.table("refined_quotes")
+    assert quotes.quarantine is not None
+    owned = [
+        (quotes, gone),
+        (tables.table("refined_monthly"), [f"month={m}/" for m in plan.months]),
+        (quotes.quarantine, gone),
+    ]
+    outputs = [
+        _Output(spec, arrow.full_schema(spec).empty_table(), rewritten) for spec, rewritten in owned
+    ]
+    return outputs
 
 
 @dataclass
@@ -217,17 +385,32 @@ class _Output:
 
 
 def _write(
-    storage: Storage, catalog: Catalog, out: _Output, report: RefineReport, full: bool
+    storage: Storage,
+    catalog: Catalog,
+    out: _Output,
+    report: RefineReport,
+    full: bool,
+    *,
+    engine: Engine | None = None,
 ) -> None:
     from b3lake.lake import parquet_io
 
     spec = out.spec
-    table = conform(out.table, arrow.full_schema(spec), spec.name)
-    written = parquet_io.write_partitions(
-        storage, spec.location, table, spec.keys, sort_by=list(spec.sort_by)
-    )
+    full_schema = arrow.full_schema(spec)
     owned = [spec.location] if full else [spec.location + p for p in out.rewritten]
-    stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
+    if _is_frame(out.table):
+        # Spark's own writer on the executors (engines/spark.py): one file per partition,
+        # dynamic overwrite of exactly these partitions; stale = partitions it did not replace.
+        frame = engine.check_schema(out.table, full_schema, spec.name)  # type: ignore[union-attr]
+        written, stale = engine.write_partitions(  # type: ignore[union-attr]
+            frame, storage, spec.location, spec.keys, sort_by=list(spec.sort_by), owned=owned
+        )
+    else:
+        table = conform(out.table, full_schema, spec.name)
+        written = parquet_io.write_partitions(
+            storage, spec.location, table, spec.keys, sort_by=list(spec.sort_by)
+        )
+        stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
     if stale:
         storage.delete_keys(stale)
     report.objects_deleted += len(stale)
@@ -286,14 +469,37 @@ def _write_history(
     plan: Plan,
     report: RefineReport,
     full: bool,
+    *,
+    engine: Engine | None = None,
 ) -> None:
     """The history layer (``refined_quotes_history``) from the rows the R6 table gets."""
     from b3lake.lake import history
 
     spec = tables.table(history.TABLE)
     name, prefix, schema = spec.name, spec.location, arrow.file_schema(spec)
-    replace = None if full else (plan.quote_sessions[0], plan.quote_sessions[-1])
-    result = history.write(storage, prefix, quotes, schema, replace=replace)
+    if _is_frame(quotes):
+        _write_history_frame(engine, storage, catalog, quotes, plan, report, full)
+        return
+    # One write per run of consecutive target sessions (a coalesced plan's targets may have
+    # gaps, whose rows must stay).
+    ranges: list[tuple[dt.date, dt.date] | None] = [None] if full else [*plan.target_ranges()]
+    results = [
+        history.write(
+            storage,
+            prefix,
+            quotes if r is None else _between(quotes, r[0], r[1]),
+            schema,
+            replace=r,
+        )
+        for r in ranges
+    ]
+    # A partition written by two ranges is one partition (the last write holds both).
+    last_write = {w[0]: w for res in results for w in res.written}
+    result = history.HistoryWrite(
+        list(last_write.values()),
+        [d for res in results for d in res.deleted if d[0] not in last_write],
+        sum(res.requests for res in results),
+    )
     deleted = list(result.deleted)
     if full:  # every other year file goes (years no longer in the raw data)
         kept = {key for _, key, _ in result.written}
@@ -317,6 +523,121 @@ def _write_history(
         catalog.add_partitions(name, [{"year": v} for v, _, _ in result.written])
 
 
+def _is_frame(table: Any) -> bool:
+    """True for an engine DataFrame (Spark writes it), False for an Arrow table."""
+    return not hasattr(table, "num_rows")
+
+
+def _engine_writes(engine: Engine, storage: Storage) -> bool:
+    """True when the engine writes the refined tables itself (Spark, where its writer reaches
+    the lake); the embedded engine's tables are written by ``parquet_io`` from Arrow."""
+    writes_to = getattr(engine, "writes_to", None)
+    return bool(writes_to is not None and writes_to(storage))
+
+
+def _dates_filter(df: Any, days: list[dt.date], read: list[dt.date], column: str = "dt") -> Any:
+    """Rows of ``df`` on one of ``days`` (no filter when ``days`` covers every date read)."""
+    if set(read) <= set(days):
+        return df
+    F = _functions(df)  # noqa: N806
+    return df.filter(F.col(column).isin(*[F.lit(d) for d in days]))
+
+
+def _quotes_as_frames(
+    engine: Engine,
+    plan: Plan,
+    quotes: Any,
+    targets: Any,
+    counts: dict[str | None, int],
+    report: RefineReport,
+    r6_tickers: tuple[str, ...] = (),
+) -> list[_Output]:
+    """The quote outputs as DataFrames (every refined quote, for the history layer, then the
+    R6 table, monthly, quarantine), reconciled on aggregates: only counts reach the driver."""
+    F = _functions(quotes)  # noqa: N806
+    quotes_out = engine.persist(_dates_filter(quotes, plan.quote_sessions, plan.read_sessions))
+    month = F.date_format(F.col("dt"), "yyyy-MM")
+    months = set(plan.months)
+    in_months = (
+        quotes
+        if {_month(d) for d in plan.read_sessions} <= months
+        else quotes.filter(month.isin(*sorted(months)))
+    )
+    monthly = engine.persist(transform.refine_monthly(in_months))
+    bad = _dates_filter(
+        targets.filter(F.col("rule").isNotNull()), plan.quote_sessions, plan.read_sessions
+    )
+    totals = engine.to_arrow(
+        quotes_out.agg(
+            F.count(F.lit(1)).cast("bigint").alias("rows"),
+            F.sum(transform.INPUT_ROWS).cast("bigint").alias("inputs"),
+        )
+    ).to_pylist()[0]
+    quarantined = {k: v for k, v in counts.items() if k is not None}
+    report.universe_rows = sum(counts.values())
+    report.refined_input_rows = counts.get(None, 0)
+    report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
+    quality.reconcile(
+        "refined_quotes",
+        report.universe_rows,
+        report.refined_input_rows,
+        sum(quarantined.values()),
+        int(totals["inputs"] or 0),
+    )
+    report.refined_rows["refined_quotes"] = int(totals["rows"])
+    report.refined_rows["refined_monthly"] = int(monthly.count())
+    days = [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]]
+    r6 = quotes_out.filter(F.col("ticker").isin(*r6_tickers)) if r6_tickers else quotes_out
+    quotes_spec = tables.table("refined_quotes")
+    assert quotes_spec.quarantine is not None
+    every = _Output(quotes_spec, quotes_out, [])  # the history layer's rows (every ticker)
+    return [
+        every,
+        _Output(quotes_spec, r6, days, r6_tickers),
+        _Output(tables.table("refined_monthly"), monthly, [f"month={m}/" for m in plan.months]),
+        _Output(quotes_spec.quarantine, bad, days),
+    ]
+
+
+def _write_history_frame(
+    engine: Any,
+    storage: Storage,
+    catalog: Catalog,
+    quotes: Any,
+    plan: Plan,
+    report: RefineReport,
+    full: bool,
+) -> None:
+    """The history layer written by Spark (``SparkEngine.write_history``)."""
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.lake import history, parquet_io
+
+    name = history.TABLE
+    prefix = layout.refined_prefix(name)
+    schema = schemas.REFINED_SCHEMAS[name]
+    written, stale = engine.write_history(
+        quotes, storage, prefix, schema, replace=None if full else plan.target_ranges()
+    )
+    if stale:
+        storage.delete_keys(stale)
+    report.objects_deleted += len(stale)
+    report.partitions_written[name] = len(written)
+    catalog.upsert_table(
+        name,
+        location=prefix,
+        columns=columns_from_arrow(schema),
+        partition_keys=columns_from_arrow(schemas.partition_schema(layout.REFINED_TABLES[name][1])),
+    )
+    kept = {w.values.get("year") for w in written}
+    gone = sorted(
+        {parquet_io.partition_values(k[len(prefix) :]).get("year", "") for k in stale} - kept
+    )
+    if gone:
+        catalog.drop_partitions(name, [{"year": v} for v in gone if v])
+    if written:
+        catalog.add_partitions(name, [{"year": w.values["year"]} for w in written])
+
+
 # --------------------------------------------------------------------------------------- run
 
 
@@ -336,16 +657,25 @@ def run(
     )
     full = options.mode == "full"
     with _stage(report, "plan"):
-        raw = {s: _raw_index(storage, s) for s in (*QUOTE_SOURCES, "ibov_portfolio")}
-        sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
-        plan = plan_run(sessions, sorted(raw["ibov_portfolio"]), mode=options.mode, day=options.day)
+        listed = {s: manifest.list_raw(storage, s) for s in (*QUOTE_SOURCES, "ibov_portfolio")}
+        raw = {s: _index_keys(listed[s]) for s in listed}
+        plan, consumed, removed = _plan(options, raw, listed, storage, report)
         report.sessions_read = len(plan.read_sessions)
+        sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
         chunks = full_chunks(plan, sessions) if full else []
     if len(chunks) > 1:
-        report = _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+        _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
     else:
-        report = _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+        _run_plan(options, report, plan, raw, engine, storage, catalog, full)
     _run_registered(options, report, engine, storage, catalog)
+    release = getattr(engine, "release", None)
+    if release is not None:  # a later run on the same engine starts from nothing cached
+        release()
+    with _stage(report, "manifest"):
+        # Last: what this run refined is consumed only once every partition is written.
+        report.manifest_shards_written = manifest.record(
+            storage, consumed, removed, run_id=options.run_id or f"run-{report.run_date}"
+        )
     return report
 
 
@@ -421,52 +751,75 @@ def _run_plan(
             flagged = engine.persist(quality.flag_quotes(normalized))
             F = _functions(flagged)  # noqa: N806
             targets = transform.between(flagged, first, last)
+            # By date, then cut to the target sessions in Arrow: a coalesced plan's targets may
+            # have gaps (each filter step would grow the engine's plan).
             counts = _count_by_rule(
-                engine.to_arrow(targets.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
-            )
-            bad = engine.to_arrow(targets.filter(F.col("rule").isNotNull()))
-            clean = quality.clean_rows(flagged)
-            quotes = transform.refine_quotes(clean, options.run_date)
-            month_start = dt.date.fromisoformat(plan.months[0] + "-01")
-            # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
-            quotes_arrow = engine.to_arrow(quotes)
-            monthly_arrow = engine.to_arrow(
-                transform.refine_monthly(
-                    engine.from_arrow(_between(quotes_arrow, month_start, plan.read_sessions[-1]))
+                _on_dates(
+                    engine.to_arrow(
+                        targets.groupBy("dt", "rule").agg(F.count(F.lit(1)).alias("n"))
+                    ),
+                    plan.quote_sessions,
                 )
             )
-            quotes_out = _between(quotes_arrow, first, last)
-            del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
-        quarantined = {k: v for k, v in counts.items() if k is not None}
-        report.universe_rows = sum(counts.values())
-        report.refined_input_rows = counts.get(None, 0)
-        report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
-        quality.reconcile(
-            "refined_quotes",
-            report.universe_rows,
-            report.refined_input_rows,
-            sum(quarantined.values()),
-            int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0),
-        )
-        report.refined_rows["refined_quotes"] = quotes_out.num_rows
-        report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
-        sessions_written = [f"dt={d.isoformat()}/" for d in plan.quote_sessions]
-        quotes_spec = tables.table("refined_quotes")
-        assert quotes_spec.quarantine is not None
-        outputs += [
-            _Output(
-                quotes_spec,
-                _r6_rows(quotes_out, options.r6_tickers),
-                sessions_written,
-                options.r6_tickers,
-            ),
-            _Output(
-                tables.table("refined_monthly"),
-                monthly_arrow,
-                [f"month={m}/" for m in plan.months],
-            ),
-            _Output(quotes_spec.quarantine, bad, sessions_written),
-        ]
+            clean = quality.clean_rows(flagged)
+            # Never older than the newest session written: days_since_trade is not negative.
+            incremental = options.mode != "full"
+            run_date = max(options.run_date, last) if incremental else options.run_date
+            quotes = transform.refine_quotes(clean, run_date)
+        if _engine_writes(engine, storage):
+            # Spark: the refined tables stay DataFrames and Spark's writer writes them.
+            with _stage(report, "transform"):
+                outputs += _quotes_as_frames(
+                    engine, plan, quotes, targets, counts, report, options.r6_tickers
+                )
+            quotes_out = outputs.pop(0).table  # the history layer's rows (every ticker)
+        else:
+            with _stage(report, "transform"):
+                bad = _on_dates(
+                    engine.to_arrow(targets.filter(F.col("rule").isNotNull())),
+                    plan.quote_sessions,
+                )
+                # Date ranges are cut in Arrow: each filter step would grow the engine's plan.
+                quotes_arrow = engine.to_arrow(quotes)
+                monthly_arrow = engine.to_arrow(
+                    transform.refine_monthly(
+                        engine.from_arrow(_in_months(quotes_arrow, plan.months))
+                    )
+                )
+                quotes_out = _on_dates(quotes_arrow, plan.quote_sessions)
+                del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
+            quarantined = {k: v for k, v in counts.items() if k is not None}
+            report.universe_rows = sum(counts.values())
+            report.refined_input_rows = counts.get(None, 0)
+            report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
+            quality.reconcile(
+                "refined_quotes",
+                report.universe_rows,
+                report.refined_input_rows,
+                sum(quarantined.values()),
+                int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0),
+            )
+            report.refined_rows["refined_quotes"] = quotes_out.num_rows
+            report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
+            sessions_written = [
+                f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]
+            ]
+            quotes_spec = tables.table("refined_quotes")
+            assert quotes_spec.quarantine is not None
+            outputs += [
+                _Output(
+                    quotes_spec,
+                    _r6_rows(quotes_out, options.r6_tickers),
+                    sessions_written,
+                    options.r6_tickers,
+                ),
+                _Output(
+                    tables.table("refined_monthly"),
+                    monthly_arrow,
+                    [f"month={m}/" for m in plan.months],
+                ),
+                _Output(quotes_spec.quarantine, bad, sessions_written),
+            ]
 
     if plan.portfolio_dates:
         with _stage(report, "read"):
@@ -479,9 +832,13 @@ def _run_plan(
             counts = _count_by_rule(
                 engine.to_arrow(flagged.groupBy("rule").agg(F.count(F.lit(1)).alias("n")))
             )
-            bad = engine.to_arrow(flagged.filter(F.col("rule").isNotNull()))
+            bad = flagged.filter(F.col("rule").isNotNull())
             clean = quality.clean_rows(flagged)
-            portfolio = engine.to_arrow(transform.refine_portfolio(clean))
+            portfolio = transform.refine_portfolio(clean)
+            if _engine_writes(engine, storage):  # Spark writes them: no rows to the driver
+                portfolio = engine.persist(portfolio)
+            else:
+                bad, portfolio = engine.to_arrow(bad), engine.to_arrow(portfolio)
         quarantined = {k: v for k, v in counts.items() if k is not None}
         report.quarantined["quarantine_ibov_portfolio"] = dict(sorted(quarantined.items()))
         clean_rows = counts.get(None, 0)
@@ -493,7 +850,9 @@ def _run_plan(
             sum(quarantined.values()),
             clean_rows,
         )
-        report.refined_rows["refined_ibov_portfolio"] = portfolio.num_rows
+        report.refined_rows["refined_ibov_portfolio"] = (
+            int(portfolio.count()) if _is_frame(portfolio) else portfolio.num_rows
+        )
         rewritten = [f"dt={d.isoformat()}/" for d in plan.portfolio_dates]
         portfolio_spec = tables.table("refined_ibov_portfolio")
         assert portfolio_spec.quarantine is not None
@@ -502,11 +861,14 @@ def _run_plan(
             _Output(portfolio_spec.quarantine, bad, rewritten),
         ]
 
+    if not plan.quote_sessions and plan.removed_sessions:
+        outputs += _removal_outputs(plan)
+
     with _stage(report, "write"):
         if plan.quote_sessions:
-            _write_history(storage, catalog, quotes_out, plan, report, full)
+            _write_history(storage, catalog, quotes_out, plan, report, full, engine=engine)
         while outputs:  # each output's table is released once it is written
-            _write(storage, catalog, outputs.pop(0), report, full)
+            _write(storage, catalog, outputs.pop(0), report, full, engine=engine)
     return report
 
 
