@@ -16,6 +16,7 @@ import refine_helpers as H
 
 from b3lake.events.local_bus import LocalEventBus
 from b3lake.jobs.refine import job
+from b3lake.jobs.refine.args import Universe
 from b3lake.jobs.refine.job import main, plan_changes
 from b3lake.lake import layout, manifest
 from b3lake.lake.raw_writer import RawWriter
@@ -121,7 +122,10 @@ class _Context:
 def _event_path(lake: Path, job_main: Any = None) -> tuple[LocalStorage, LocalLauncher, RawWriter]:
     storage = LocalStorage(lake)
     launcher = LocalLauncher(storage, job_main=job_main, default_arguments={"--tickers": SOME})
-    config = TriggerConfig(lake=str(lake), job_name="b3lake-refine")
+    # The trigger sends the universe with every run (RefineArgs): the same tickers as the job's.
+    config = TriggerConfig(
+        lake=str(lake), job_name="b3lake-refine", universe=Universe.of(tickers=SOME.split(","))
+    )
     bus = LocalEventBus(
         str(lake),
         lambda event: trigger.handler(event, _Context(config, launcher)),

@@ -157,10 +157,11 @@ class SparkEngine:
     # -- writing on the executors --------------------------------------------------------
 
     def writes_to(self, storage: Storage) -> bool:
-        """True when Spark's writer reaches ``storage`` (a cluster, or a local lake)."""
-        from b3lake.storage.local import LocalStorage
+        """True when Spark's writer reaches ``storage``: on a cluster, or locally where the
+        store lets other code write its files directly (``Storage.local_path``)."""
+        from b3lake.lake import layout
 
-        return not self._is_local() or type(storage) is LocalStorage
+        return not self._is_local() or storage.local_path(layout.REFINED) is not None
 
     def check_schema(self, df: DataFrame, schema: pa.Schema, what: str) -> DataFrame:
         """``df``'s columns in ``schema``'s order; JobError if one is missing or its type drifted
