@@ -131,8 +131,16 @@ class DuckDBQueryEngine:
                     # Catalogued but no files yet (e.g. nothing quarantined): an empty table
                     # with the catalogued columns, as Athena would show it.
                     con.execute(_empty_view_sql(table))
+            self._create_views(con)
             self._con = con
         return self._con
+
+    def _create_views(self, con: Any) -> None:
+        """The views of ``b3lake.query.views`` whose tables are catalogued (adjusted_quotes…)."""
+        from b3lake.query import views
+
+        for view in views.available({t.name for t in self.catalog.list_tables()}):
+            con.execute(transpile(views.create_statement(view)))
 
     def query(self, sql: str) -> pa.Table:
         import duckdb

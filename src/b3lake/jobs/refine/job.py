@@ -456,6 +456,19 @@ def run(
     with _stage(report, "write"):
         while outputs:  # each output's table is released once it is written
             _write(storage, catalog, outputs.pop(0), report, full)
+    # Corporate actions and adjustment factors: small tables, after the quotes they read.
+    with _stage(report, "corporate_actions"):
+        from b3lake.jobs.refine import corporate_actions_job
+
+        corporate_actions_job.run_step(
+            engine=engine,
+            storage=storage,
+            catalog=catalog,
+            options=options,
+            sessions=sessions,
+            rewritten=plan.quote_sessions,
+            report=report,
+        )
     return report
 
 
