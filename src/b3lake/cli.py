@@ -444,6 +444,14 @@ def report(
     _write_report(settings(), out, names, _parse_date(start, "--start"), _parse_date(end, "--end"))
 
 
+# -- glue: the Glue Studio visual job (commands in b3lake.jobs.visual.cli) -------------------
+
+from b3lake.jobs.visual import cli as visual_cli  # noqa: E402 - mounted after the app exists
+
+visual_cli.use_settings(settings)  # the global options (--lake, --backend, --config)
+app.add_typer(visual_cli.glue_app, name="glue")
+
+
 def main() -> None:
     debug = "--debug" in sys.argv
     try:

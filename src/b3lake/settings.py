@@ -40,6 +40,24 @@ class UniverseSettings(BaseSettings):
     exclude_especi: list[str] = Field(default_factory=lambda: ["IBO"])
 
 
+class VisualJobSettings(BaseSettings):
+    """The Glue Studio visual job (``b3lake glue visual-job``; ``b3lake.jobs.visual``)."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    job_name: str = "b3lake-visual"
+    # The role Glue runs it as (the refine job's; LabRole in a lab account).
+    role_arn: str | None = None
+    # Where Glue keeps the job's script (s3://<scripts bucket>/glue/visual/b3lake-visual.py).
+    script_location: str | None = None
+    # Read raw COTAHIST from S3 ("s3") or through its catalog table raw_cotahist ("catalog").
+    source: Literal["s3", "catalog"] = "s3"
+    glue_version: str = "5.0"
+    worker_type: str = "G.1X"
+    number_of_workers: int = Field(default=2, ge=2)
+    timeout_minutes: int = Field(default=60, ge=1)
+
+
 class Settings(BaseSettings):
     """Every knob of the pipeline; ``backend`` picks the adapters (see ``b3lake.backends``)."""
 
@@ -68,6 +86,9 @@ class Settings(BaseSettings):
     indexes: list[str] = Field(default_factory=lambda: ["IBOV"])
     # Sessions of look-back the refine windows need (the longest moving average is 21).
     lookback_sessions: int = Field(default=21, ge=0)
+    # Which Glue job the trigger starts for new raw objects: the script job, the visual one, both.
+    trigger_jobs: Literal["script", "visual", "both"] = "script"
+    visual: VisualJobSettings = Field(default_factory=VisualJobSettings)
 
     @field_validator("lake")
     @classmethod

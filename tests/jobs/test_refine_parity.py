@@ -51,6 +51,7 @@ CONTRACT = {
     "refined_quotes": (schemas.REFINED_QUOTES, ("dt", "ticker")),
     "refined_monthly": (schemas.REFINED_MONTHLY, ("month",)),
     "refined_ibov_portfolio": (schemas.REFINED_IBOV_PORTFOLIO, ("dt",)),
+    "refined_quotes_history": (schemas.REFINED_QUOTES_HISTORY, ("year",)),
 }
 
 

@@ -57,6 +57,39 @@ locals {
         { name = "low", type = "double" },
       ]
     }
+    refined_quotes_history = {
+      prefix      = "quotes_history"
+      description = "The rows of refined_quotes, one file per year sorted by ticker and dt: the table for multi-year queries."
+      partition_keys = [
+        { name = "year", type = "string" },
+      ]
+      columns = [
+        { name = "dt", type = "date" },
+        { name = "ticker", type = "string" },
+        { name = "source", type = "string" },
+        { name = "isin", type = "string" },
+        { name = "name", type = "string" },
+        { name = "open", type = "double" },
+        { name = "high", type = "double" },
+        { name = "low", type = "double" },
+        { name = "close", type = "double" },
+        { name = "avg_price", type = "double" },
+        { name = "volume", type = "bigint" },
+        { name = "traded_value", type = "double" },
+        { name = "trades", type = "bigint" },
+        { name = "ma_5", type = "double" },
+        { name = "ma_7", type = "double" },
+        { name = "ma_21", type = "double" },
+        { name = "close_lag_1", type = "double" },
+        { name = "close_lag_2", type = "double" },
+        { name = "close_lag_3", type = "double" },
+        { name = "close_delta", type = "double" },
+        { name = "pct_change", type = "double" },
+        { name = "days_since_prev_session", type = "int" },
+        { name = "run_date", type = "date" },
+        { name = "days_since_trade", type = "int" },
+      ]
+    }
     refined_ibov_portfolio = {
       prefix      = "ibov_portfolio"
       description = "Theoretical portfolio of the B3 indexes (IBOV) with sector and share-type weights."

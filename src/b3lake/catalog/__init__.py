@@ -47,7 +47,8 @@ class Catalog(Protocol):
     def drop_partitions(self, name: str, partitions: list[dict[str, str]]) -> None:
         """Forget partitions whose data were removed."""
 
-    def get_table(self, name: str) -> TableInfo:
-        """CatalogError if unknown."""
+    def get_table(self, name: str, *, partitions: bool = True) -> TableInfo:
+        """CatalogError if unknown; ``partitions=False`` leaves ``partitions`` empty (a query
+        engine needs only the location and the columns, not a listing of ~1,000 a session)."""
 
-    def list_tables(self) -> list[TableInfo]: ...
+    def list_tables(self, *, partitions: bool = True) -> list[TableInfo]: ...

@@ -295,7 +295,7 @@ class GlueCatalog:
             raise self._fail("list partitions", name, exc) from exc
         return sorted(found, key=lambda p: [p[k] for k in keys])
 
-    def _info(self, table: dict[str, Any]) -> TableInfo:
+    def _info(self, table: dict[str, Any], partitions: bool = True) -> TableInfo:
         descriptor = table.get("StorageDescriptor", {})
         keys = [Column(k["Name"], k["Type"]) for k in table.get("PartitionKeys", [])]
         return TableInfo(
@@ -304,13 +304,15 @@ class GlueCatalog:
             location=self._relative(descriptor.get("Location", "")),
             columns=[Column(c["Name"], c["Type"]) for c in descriptor.get("Columns", [])],
             partition_keys=keys,
-            partitions=self._partitions(table["Name"], [k.name for k in keys]),
+            partitions=self._partitions(table["Name"], [k.name for k in keys])
+            if partitions
+            else [],
         )
 
-    def get_table(self, name: str) -> TableInfo:
-        return self._info(self._glue_table(name))
+    def get_table(self, name: str, *, partitions: bool = True) -> TableInfo:
+        return self._info(self._glue_table(name), partitions)
 
-    def list_tables(self) -> list[TableInfo]:
+    def list_tables(self, *, partitions: bool = True) -> list[TableInfo]:
         """Every table of the database with its partitions; an absent database has none."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -326,4 +328,4 @@ class GlueCatalog:
             raise self._fail("list tables", "*", exc) from exc
         except BotoCoreError as exc:
             raise self._fail("list tables", "*", exc) from exc
-        return [self._info(t) for t in sorted(tables, key=lambda t: t["Name"])]
+        return [self._info(t, partitions) for t in sorted(tables, key=lambda t: t["Name"])]

@@ -268,19 +268,19 @@ class LocalCatalog:
             if old is not None:
                 self._save_shard(key, old, lines - groups[key])
 
-    def _info(self, table: dict[str, Any]) -> TableInfo:
+    def _info(self, table: dict[str, Any], partitions: bool = True) -> TableInfo:
         return TableInfo(
             name=table["name"],
             database=table["database"],
             location=table["location"],
             columns=[Column(**c) for c in table["columns"]],
             partition_keys=[Column(**c) for c in table["partition_keys"]],
-            partitions=self._all_partitions(table["name"]),
+            partitions=self._all_partitions(table["name"]) if partitions else [],
         )
 
-    def get_table(self, name: str) -> TableInfo:
-        return self._info(self._load_table(name))
+    def get_table(self, name: str, *, partitions: bool = True) -> TableInfo:
+        return self._info(self._load_table(name), partitions)
 
-    def list_tables(self) -> list[TableInfo]:
+    def list_tables(self, *, partitions: bool = True) -> list[TableInfo]:
         self._migrate()
-        return [self.get_table(name) for name in self._table_names()]
+        return [self.get_table(name, partitions=partitions) for name in self._table_names()]

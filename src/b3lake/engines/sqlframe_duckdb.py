@@ -109,6 +109,10 @@ class SQLFrameDuckDBEngine:
         self._persisted[id(persisted)] = (persisted, name)
         return persisted
 
+    def release(self) -> None:
+        """Drop the views and tables made so far (the session stays usable)."""
+        self.close()
+
     def close(self) -> None:
         for name in reversed(self._views):
             if name.startswith("_b3lake_arrow_"):

@@ -26,6 +26,8 @@ REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "refined_quotes": ("quotes", ("dt", "ticker")),
     "refined_monthly": ("monthly", ("month",)),
     "refined_ibov_portfolio": ("ibov_portfolio", ("dt",)),
+    # The same rows as refined_quotes, one file per year (b3lake.lake.history).
+    "refined_quotes_history": ("quotes_history", ("year",)),
 }
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     f"raw_{source}": (source, ("dt",)) for source in RAW_SOURCES

@@ -30,6 +30,9 @@ log = logging.getLogger("b3lake.trigger")
 log.setLevel(logging.INFO)
 
 
+TRIGGER_JOBS = ("script", "visual", "both")
+
+
 @dataclass(frozen=True)
 class TriggerConfig:
     """The trigger's settings, from the same ``B3LAKE_*`` variables as ``b3lake.settings``."""
@@ -37,16 +40,28 @@ class TriggerConfig:
     lake: str
     job_name: str
     catalog_database: str = "default"
+    # Which job(s) new raw objects start (B3LAKE_TRIGGER_JOBS): "script" (the refine job, one run
+    # per date), "visual" (the Glue Studio job, one run per event: it rebuilds from all of raw),
+    # or "both".
+    jobs: str = "script"
+    visual_job_name: str = "b3lake-visual"
 
     @classmethod
     def from_env(cls) -> TriggerConfig:
         lake = os.environ.get("B3LAKE_LAKE")
         if not lake:
             raise EventError("B3LAKE_LAKE is not set", source="environment")
+        jobs = os.environ.get("B3LAKE_TRIGGER_JOBS", "script")
+        if jobs not in TRIGGER_JOBS:
+            raise EventError(
+                f"B3LAKE_TRIGGER_JOBS must be one of {', '.join(TRIGGER_JOBS)}", value=jobs
+            )
         return cls(
             lake=lake,
             job_name=os.environ.get("B3LAKE_GLUE_JOB_NAME", "b3lake-refine"),
             catalog_database=os.environ.get("B3LAKE_CATALOG_DATABASE", "default"),
+            jobs=jobs,
+            visual_job_name=os.environ.get("B3LAKE_VISUAL__JOB_NAME", "b3lake-visual"),
         )
 
 
@@ -132,7 +147,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     started: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for day in sorted(keys_by_date):
+    for day in sorted(keys_by_date) if config.jobs != "visual" else []:
         keys = sorted(keys_by_date[day])
         arguments = {
             "--dt": day,
@@ -150,6 +165,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             continue
         started.append({"dt": day, "JobRunId": response["JobRunId"], "raw_keys": keys})
         log.info(json.dumps({"started": response["JobRunId"], "dt": day}))
+    # The visual job reads raw COTAHIST only: other sources' objects do not start it.
+    visual_days = sorted(
+        d for d, ks in keys_by_date.items() if any(k.startswith(f"{RAW}/cotahist/") for k in ks)
+    )
+    if config.jobs in ("visual", "both") and visual_days:
+        _start_visual(config, launcher, visual_days, started, failed)
     if failed:
         # Raising makes Lambda retry the event (and send it to the failure destination at the
         # end): no date is lost; the dates already started run again, harmlessly.
@@ -157,3 +178,21 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             f"{len(failed)} job run(s) could not start: {failed}", source=config.job_name
         )
     return {"started": started, "ignored": ignored}
+
+
+def _start_visual(
+    config: TriggerConfig,
+    launcher: Any,
+    days: list[str],
+    started: list[dict[str, Any]],
+    failed: list[dict[str, Any]],
+) -> None:
+    """One run of the visual job for the whole event (its DAG reads all of raw/cotahist/)."""
+    try:
+        response = launcher.start_job_run(JobName=config.visual_job_name, Arguments={})
+    except Exception as exc:  # noqa: BLE001 - the same retry rule as the script job's runs
+        failed.append({"job": config.visual_job_name, "error": f"{type(exc).__name__}: {exc}"})
+        log.error(json.dumps({"job": config.visual_job_name, "error": str(exc)}))
+        return
+    started.append({"job": config.visual_job_name, "JobRunId": response["JobRunId"], "dts": days})
+    log.info(json.dumps({"started": response["JobRunId"], "job": config.visual_job_name}))

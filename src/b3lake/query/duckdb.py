@@ -2,6 +2,19 @@
 
 SQL is written for Athena (Trino dialect) and transpiled with sqlglot, so the same queries run
 in both places.
+
+Start-up is what made the dt x ticker layout unusable (50 s before ``SELECT 1`` at one year of
+the whole market): the views used ``union_by_name``, so every connection read every file's
+footer. Now:
+
+* a view is created only for the tables a statement names (``SELECT 1`` touches no file), from
+  the catalog's table definitions without their partition listings;
+* no ``union_by_name``: the job conforms every file to the table's schema, so DuckDB binds a
+  view from one footer;
+* ``refined_quotes`` is served from the history layer (``refined_quotes_history``, one sorted
+  file a year) when the lake has it: the refine job writes both from the same Arrow table, so the
+  rows are the same (tests/query/test_duckdb_history.py proves it). The view selects the R6
+  table's columns in its order (file columns, then ``dt``, ``ticker``).
 """
 
 from __future__ import annotations
@@ -96,11 +109,31 @@ def _empty_view_sql(table: TableInfo) -> str:
     return f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT {cols or "NULL AS x"} WHERE false'
 
 
+# A table -> the table that holds the same rows in a layout DuckDB reads fast.
+SERVED_FROM = {"refined_quotes": "refined_quotes_history"}
+
+
+def referenced_tables(sql: str) -> list[str]:
+    """The table names a (Trino) statement reads, lower-cased, without CTE names."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="trino")
+    except sqlglot.errors.ParseError:
+        return []
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    names = {t.name.lower() for t in tree.find_all(exp.Table) if t.name}
+    return sorted(names - ctes)
+
+
 class DuckDBQueryEngine:
     def __init__(self, storage: Storage, catalog: Catalog) -> None:
         self.storage = storage
         self.catalog = catalog
         self._con: Any = None
+        self._tables: dict[str, TableInfo] = {}
+        self._views: set[str] = set()
 
     def _view_sql(self, table: TableInfo) -> str:
         if self.storage.root.startswith("s3://"):
@@ -111,41 +144,86 @@ class DuckDBQueryEngine:
         hive_types = ", ".join(
             f"'{c.name}': {_DUCK_TYPES.get(c.type, 'VARCHAR')}" for c in table.partition_keys
         )
-        options = "hive_partitioning = true, union_by_name = true"
+        options = "hive_partitioning = true"
         if hive_types:
             options += f", hive_types = {{{hive_types}}}"
         path = glob.replace("'", "''")
         return f"CREATE OR REPLACE VIEW \"{table.name}\" AS SELECT * FROM read_parquet('{path}', {options})"
 
+    def _served_sql(self, table: TableInfo, source: TableInfo) -> str | None:
+        """``table`` as a view over ``source`` (same rows), or None when ``source`` has no files."""
+        glob = self.storage.uri(source.location.rstrip("/")) + "/**/*.parquet"
+        files = self.storage.list_keys(source.location)
+        if not any(k.endswith(".parquet") for k in files):
+            return None
+        path = glob.replace("'", "''")
+        names = [c.name for c in [*table.columns, *table.partition_keys]]
+        cols = ", ".join(f'"{n}"' for n in names)
+        return (
+            f"CREATE OR REPLACE VIEW \"{table.name}\" AS SELECT {cols} FROM read_parquet('{path}')"
+        )
+
+    def _ensure_sql_view(self, con: Any, name: str) -> bool:
+        """A view of ``b3lake.query.views`` (adjusted_quotes…) over its catalogued tables; False
+        when ``name`` is not one. Not made (an unknown table) when an input is not catalogued."""
+        from b3lake.query import views
+
+        view = views.by_name(name)
+        if view is None:
+            return False
+        if name in self._views or not views.can_create(view, set(self._tables)):
+            return True
+        self._views.add(name)
+        for need in view.needs:
+            self._ensure_view(con, need)
+        con.execute(transpile(views.create_statement(view)))
+        return True
+
+    def _ensure_view(self, con: Any, name: str) -> None:
+        import duckdb
+
+        if self._ensure_sql_view(con, name):
+            return
+        table = self._tables.get(name)
+        if table is None or name in self._views:
+            return
+        self._views.add(name)
+        source = self._tables.get(SERVED_FROM.get(name, ""))
+        if source is not None and not self.storage.root.startswith("s3://"):
+            served = self._served_sql(table, source)
+            if served is not None:
+                con.execute(served)
+                return
+        try:
+            con.execute(self._view_sql(table))
+        except duckdb.IOException:
+            # Catalogued but no files yet (e.g. nothing quarantined): an empty table
+            # with the catalogued columns, as Athena would show it.
+            con.execute(_empty_view_sql(table))
+
     def connect(self) -> Any:
+        """The connection; views are made as statements name their tables (:meth:`views`)."""
         import duckdb
 
         if self._con is None:
             con = duckdb.connect()
-            # Footers of the many small partition files are read once per connection.
+            # Footers of the partition files are read once per connection.
             con.execute("SET parquet_metadata_cache = true")
-            for table in self.catalog.list_tables():
-                try:
-                    con.execute(self._view_sql(table))
-                except duckdb.IOException:
-                    # Catalogued but no files yet (e.g. nothing quarantined): an empty table
-                    # with the catalogued columns, as Athena would show it.
-                    con.execute(_empty_view_sql(table))
-            self._create_views(con)
+            self._tables = {t.name.lower(): t for t in self.catalog.list_tables(partitions=False)}
             self._con = con
         return self._con
 
-    def _create_views(self, con: Any) -> None:
-        """The views of ``b3lake.query.views`` whose tables are catalogued (adjusted_quotes…)."""
-        from b3lake.query import views
-
-        for view in views.available({t.name for t in self.catalog.list_tables()}):
-            con.execute(transpile(views.create_statement(view)))
+    def views(self, names: list[str] | None = None) -> Any:
+        """The connection with views for ``names`` (every catalogued table when None)."""
+        con = self.connect()
+        for name in self._tables if names is None else names:
+            self._ensure_view(con, name.lower())
+        return con
 
     def query(self, sql: str) -> pa.Table:
         import duckdb
 
-        con = self.connect()
+        con = self.views(referenced_tables(sql))
         try:
             return con.execute(transpile(sql)).to_arrow_table()
         except duckdb.Error as exc:

@@ -104,6 +104,19 @@ def available(tables: set[str]) -> list[View]:
     return out
 
 
+def by_name(name: str) -> View | None:
+    return next((v for v in VIEWS if v.name == name.lower()), None)
+
+
+def can_create(view: View, tables: set[str]) -> bool:
+    """Whether every table ``view`` reads (through the views it reads) is catalogued."""
+    for need in view.needs:
+        inner = by_name(need)
+        if not (can_create(inner, tables) if inner is not None else need in tables):
+            return False
+    return True
+
+
 def named_in(sql: str) -> list[View]:
     """The views a query names, with the views they read first."""
     words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}

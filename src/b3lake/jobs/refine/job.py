@@ -299,6 +299,46 @@ def _write(
         catalog.add_partitions(out.name, [w.values for w in written])
 
 
+def _write_history(
+    storage: Storage,
+    catalog: Catalog,
+    quotes: pa.Table,
+    plan: Plan,
+    report: RefineReport,
+    full: bool,
+) -> None:
+    """The history layer (``refined_quotes_history``) from the rows the R6 table gets."""
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.lake import history
+
+    name = history.TABLE
+    prefix = layout.refined_prefix(name)
+    schema = schemas.REFINED_SCHEMAS[name]
+    replace = None if full else (plan.quote_sessions[0], plan.quote_sessions[-1])
+    result = history.write(storage, prefix, quotes, schema, replace=replace)
+    deleted = list(result.deleted)
+    if full:  # every other year file goes (years no longer in the raw data)
+        kept = {key for _, key, _ in result.written}
+        found = history.partitions_in(storage.list_keys(prefix), prefix)
+        stale = {v: k for v, k in found.items() if k not in kept}
+        others = [k for k in storage.list_keys(prefix) if k not in kept and k not in stale.values()]
+        storage.delete_keys(sorted([*stale.values(), *others]))
+        report.objects_deleted += len(others)
+        deleted += sorted(stale.items())
+    report.objects_deleted += len(deleted)
+    report.partitions_written[name] = len(result.written)
+    catalog.upsert_table(
+        name,
+        location=prefix,
+        columns=columns_from_arrow(schema),
+        partition_keys=columns_from_arrow(schemas.partition_schema(layout.REFINED_TABLES[name][1])),
+    )
+    if deleted:
+        catalog.drop_partitions(name, [{"year": v} for v, _ in deleted])
+    if result.written:
+        catalog.add_partitions(name, [{"year": v} for v, _, _ in result.written])
+
+
 # --------------------------------------------------------------------------------------- run
 
 
@@ -310,8 +350,6 @@ def run(
     catalog: Catalog,
 ) -> RefineReport:
     """One refine run over ``storage`` on ``engine`` (``main`` and the Glue script call it)."""
-    import pyarrow.compute as pc
-
     report = RefineReport(
         mode=options.mode,
         dt=options.day.isoformat() if options.day else None,
@@ -324,6 +362,24 @@ def run(
         sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
         plan = plan_run(sessions, sorted(raw["ibov_portfolio"]), mode=options.mode, day=options.day)
         report.sessions_read = len(plan.read_sessions)
+        chunks = full_chunks(plan, sessions) if full else []
+    if len(chunks) > 1:
+        return _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    return _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+
+
+def _run_plan(
+    options: RefineOptions,
+    report: RefineReport,
+    plan: Plan,
+    raw: dict[str, dict[dt.date, list[str]]],
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+    full: bool,
+) -> RefineReport:
+    """Read, transform and write one plan (``full``: every other refined object goes)."""
+    import pyarrow.compute as pc
 
     outputs: list[_Output] = []
     if plan.quote_sessions:
@@ -454,6 +510,8 @@ def run(
         ]
 
     with _stage(report, "write"):
+        if plan.quote_sessions:
+            _write_history(storage, catalog, quotes_out, plan, report, full)
         while outputs:  # each output's table is released once it is written
             _write(storage, catalog, outputs.pop(0), report, full)
     # Corporate actions and adjustment factors: small tables, after the quotes they read.
@@ -470,6 +528,111 @@ def run(
             report=report,
         )
     return report
+
+
+# A full rebuild runs in chunks of this many years (each with its 21-session look-back): the
+# transform's memory grows with the rows it holds (1.6 GB at five years in one piece), a chunk's
+# does not grow with the lake. The rows are the same: a row depends on 21 sessions back at most.
+FULL_CHUNK_YEARS = 2
+
+
+def full_chunks(
+    plan: Plan, sessions: list[dt.date], *, years: int | None = None, lookback: int = 21
+) -> list[Plan]:
+    """A full plan's quote sessions cut into runs of ``years`` whole years (no portfolio)."""
+    per = years or FULL_CHUNK_YEARS
+    found = sorted({s.year for s in plan.quote_sessions})
+    out = []
+    for i in range(0, len(found), per):
+        group = set(found[i : i + per])
+        targets = [s for s in plan.quote_sessions if s.year in group]
+        first = bisect.bisect_left(sessions, targets[0])
+        last = bisect.bisect_left(sessions, targets[-1])
+        read = sessions[max(0, first - lookback) : last + 1]
+        out.append(Plan(read, targets, sorted({_month(s) for s in targets}), []))
+    return out
+
+
+def _merge_reports(total: RefineReport, part: RefineReport) -> None:
+    """Add a chunk's counts to ``total`` (sums of every count and time)."""
+
+    def add(into: dict[Any, Any], more: dict[Any, Any]) -> None:
+        for key, value in more.items():
+            if isinstance(value, dict):
+                add(into.setdefault(key, {}), value)
+            else:
+                into[key] = round(into.get(key, 0) + value, 4)
+
+    add(total.raw_rows_read, part.raw_rows_read)
+    add(total.refined_rows, part.refined_rows)
+    add(total.quarantined, part.quarantined)
+    add(total.partitions_written, part.partitions_written)
+    add(total.seconds, part.seconds)
+    total.universe_rows += part.universe_rows
+    total.refined_input_rows += part.refined_input_rows
+    total.objects_deleted += part.objects_deleted
+
+
+def _run_chunks(
+    options: RefineOptions,
+    report: RefineReport,
+    chunks: list[Plan],
+    plan: Plan,
+    raw: dict[str, dict[dt.date, list[str]]],
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+) -> RefineReport:
+    """A full rebuild as incremental runs of whole years, then the portfolio, then the removal
+    of every quote object outside the sessions and months written (as one full run would)."""
+    for chunk in chunks:
+        part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
+        _run_plan(options, part, chunk, raw, engine, storage, catalog, False)
+        _merge_reports(report, part)
+        release = getattr(engine, "release", None)
+        if release is not None:  # the chunk's tables and views: memory does not add up
+            release()
+    part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
+    portfolio = Plan([], [], [], plan.portfolio_dates)
+    _run_plan(options, part, portfolio, raw, engine, storage, catalog, True)
+    _merge_reports(report, part)
+    with _stage(report, "write"):
+        days = {f"dt={d.isoformat()}" for d in plan.quote_sessions}
+        months = {f"month={m}" for m in plan.months}
+        years = {f"year={d.year:04d}" for d in plan.quote_sessions}
+        for name, prefix, keep in (
+            ("refined_quotes", layout.refined_prefix("refined_quotes"), days),
+            ("refined_monthly", layout.refined_prefix("refined_monthly"), months),
+            ("quarantine_quotes", layout.quarantine_prefix("refined_quotes"), days),
+            ("refined_quotes_history", layout.refined_prefix("refined_quotes_history"), years),
+        ):
+            _drop_outside(storage, catalog, name, prefix, keep, report)
+    return report
+
+
+def _drop_outside(
+    storage: Storage,
+    catalog: Catalog,
+    name: str,
+    prefix: str,
+    keep: set[str],
+    report: RefineReport,
+) -> None:
+    """Delete objects under ``prefix`` whose first partition (``dt=…``) is not in ``keep``."""
+    from b3lake.lake import parquet_io
+
+    stale = [k for k in storage.list_keys(prefix) if k[len(prefix) :].split("/")[0] not in keep]
+    if not stale:
+        return
+    storage.delete_keys(stale)
+    report.objects_deleted += len(stale)
+    gone: list[dict[str, str]] = []
+    for key in stale:
+        values = parquet_io.partition_values(key[len(prefix) :])
+        if values and values not in gone:
+            gone.append(values)
+    if gone:
+        catalog.drop_partitions(name, gone)
 
 
 def _functions(df: Any) -> Any:

@@ -99,6 +99,10 @@ REFINED_QUOTES = pa.schema(
         ("days_since_trade", pa.int32()),
     ]
 )
+# The history layer (b3lake.lake.history): refined_quotes' rows with dt and ticker as columns.
+REFINED_QUOTES_HISTORY = pa.schema(
+    [pa.field("dt", pa.date32()), pa.field("ticker", pa.string()), *REFINED_QUOTES]
+)
 REFINED_MONTHLY = pa.schema(
     [
         ("ticker", pa.string()),
@@ -132,6 +136,7 @@ PARTITION_FIELDS: dict[str, pa.Field] = {
     "dt": pa.field("dt", pa.date32()),
     "ticker": pa.field("ticker", pa.string()),
     "month": pa.field("month", pa.string()),
+    "year": pa.field("year", pa.string()),
 }
 
 # Catalog name -> file schema. Partition keys come from ``b3lake.lake.layout.REFINED_TABLES``.
@@ -139,6 +144,7 @@ REFINED_SCHEMAS: dict[str, pa.Schema] = {
     "refined_quotes": REFINED_QUOTES,
     "refined_monthly": REFINED_MONTHLY,
     "refined_ibov_portfolio": REFINED_IBOV_PORTFOLIO,
+    "refined_quotes_history": REFINED_QUOTES_HISTORY,
 }
 
 # ---------------------------------------------------------------------------------- quarantine

@@ -1,0 +1,203 @@
+"""The generated visual job: a CreateJob request botocore accepts, meeting issue 16's checklist,
+built from the project's contracts (the transform's renames, the universe settings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from botocore.validate import ParamValidator
+from typer.testing import CliRunner
+
+from b3lake.errors import ConfigError
+from b3lake.jobs.refine import schemas, transform
+from b3lake.jobs.visual import dag
+from b3lake.jobs.visual.validate import _model, validate_request
+from b3lake.settings import Settings
+
+ROLE = "arn:aws:iam::123456789012:role/LabRole"
+SCRIPT = "s3://b3lake-dev-scripts/glue/visual/b3lake-visual.py"
+LAKE = "s3://b3lake-dev-lake/lake"
+
+
+def _request(**overrides: Any) -> dict[str, Any]:
+    config = dag.VisualJobConfig(lake=LAKE, role=ROLE, script_location=SCRIPT, **overrides)
+    return dag.job_request(config)
+
+
+def _nodes_of(request: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [n[kind] for n in request["CodeGenConfigurationNodes"].values() if kind in n]
+
+
+def test_visual_request_passes_botocore_parameter_validation() -> None:
+    request = _request()
+    shape = _model().operation_model("CreateJob").input_shape
+    report = ParamValidator().validate(request, shape)
+    assert not report.has_errors(), report.generate_report()
+    validate_request(request)  # and ours
+    json.dumps(request)  # plain JSON: `aws glue create-job --cli-input-json` takes it as is
+
+
+def test_visual_request_meets_the_issue_checklist() -> None:
+    request = _request()
+    assert request["JobMode"] == "VISUAL"
+    assert request["GlueVersion"] == "5.0"
+    assert request["Command"] == {"Name": "glueetl", "ScriptLocation": SCRIPT, "PythonVersion": "3"}
+    assert (request["WorkerType"], request["NumberOfWorkers"]) == ("G.1X", 2)
+    assert request["Role"] == ROLE
+    assert request["DefaultArguments"]["--enable-glue-datacatalog"] == "true"
+    # a source
+    (source,) = _nodes_of(request, "S3ParquetSource")
+    assert source["Paths"] == [f"{LAKE}/raw/cotahist/"]
+    # B: at least two renames besides dt and ticker
+    (mapping,) = _nodes_of(request, "ApplyMapping")
+    renamed = {m["FromPath"][0]: m["ToKey"] for m in mapping["Mapping"]}
+    others = {k: v for k, v in renamed.items() if v not in ("dt", "ticker") and k != v}
+    assert len(others) >= 2, renamed
+    # A: sum and count, grouped by dt and ticker
+    (aggregate,) = _nodes_of(request, "Aggregate")
+    assert aggregate["Groups"] == [["dt"], ["ticker"]]
+    functions = {a["AggFunc"] for a in aggregate["Aggs"]}
+    assert {"sum", "count"} <= functions
+    # C: a date calculation, never from the clock, naming the aggregates
+    sql = {n["Name"]: n["SqlQuery"] for n in _nodes_of(request, "SparkSQL")}
+    date_sql = next(q for q in sql.values() if "DATEDIFF" in q)
+    assert "current_date" not in " ".join(sql.values()).lower()
+    assert "`sum(volume)` AS BIGINT) AS volume" in date_sql
+    assert "`count(ticker)`" in date_sql
+    # the target: partitioned by dt and ticker, creating/updating its table in default
+    (target,) = _nodes_of(request, "S3GlueParquetTarget")
+    assert target["Path"] == f"{LAKE}/refined/visual_quotes/"
+    assert target["PartitionKeys"] == [["dt"], ["ticker"]]
+    assert target["SchemaChangePolicy"] == {
+        "EnableUpdateCatalog": True,
+        "UpdateBehavior": "UPDATE_IN_DATABASE",
+        "Database": "default",
+        "Table": "visual_quotes",
+    }
+    # one chain from the source to the target
+    from b3lake.jobs.visual.validate import topological_order
+
+    assert topological_order(request["CodeGenConfigurationNodes"]) == [
+        dag.SOURCE,
+        dag.UNIVERSE,
+        dag.RENAME,
+        dag.DAILY,
+        dag.SESSIONS,
+        dag.REPLACE,
+        dag.SELECT,
+        dag.TARGET,
+    ]
+
+
+def test_visual_renames_are_the_ones_the_transform_does(sqlframe_engine: Any) -> None:
+    """Each raw column of B reaches the code job's refined column of the same name, unchanged."""
+    row = {
+        "datpre": dt.date(2021, 1, 4),
+        "codbdi": "02",
+        "codneg": "PETR4",
+        "tpmerc": "010",
+        "nomres": "PETROBRAS",
+        "especi": "PN",
+        "prazot": None,
+        "preabe": Decimal("28.65"),
+        "premax": Decimal("29.18"),
+        "premin": Decimal("28.53"),
+        "premed": Decimal("28.91"),
+        "preult": Decimal("28.91"),
+        "totneg": 52_345,
+        "quatot": 74_719_700,
+        "voltot": Decimal("2160251562.00"),
+        "fatcot": 1,
+        "codisi": "BRPETRACNPR6",
+        "source_file": "COTAHIST_A2021.TXT",
+        "line_number": 2,
+    }
+    raw = sqlframe_engine.from_arrow(pa.Table.from_pylist([row], schemas.RAW_COTAHIST))
+    (out,) = sqlframe_engine.to_arrow(transform.normalize_cotahist(raw)).to_pylist()
+    for raw_name, refined_name in dag.RENAMES.items():
+        value = row[raw_name]
+        assert out[refined_name] == (float(value) if isinstance(value, Decimal) else value)
+    assert set(dag.SUMS) | {dag.COUNTED} <= set(dag.RENAMES.values())
+
+
+def test_visual_universe_comes_from_the_settings() -> None:
+    settings = Settings(
+        lake=LAKE,
+        universe={"tpmerc": ["010"], "codbdi": ["02"], "tickers": ["PETR4", "VALE3"]},
+        visual={"role_arn": ROLE, "script_location": SCRIPT, "job_name": "my-visual"},
+    )
+    config = dag.VisualJobConfig.from_settings(settings)
+    request = dag.job_request(config)
+    assert request["Name"] == "my-visual"
+    universe = request["CodeGenConfigurationNodes"][dag.UNIVERSE]["SparkSQL"]["SqlQuery"]
+    assert "codbdi IN ('02')" in universe
+    assert "codneg IN ('PETR4', 'VALE3')" in universe
+    assert "especi NOT IN ('IBO')" in universe
+    with pytest.raises(ConfigError, match=r"universe\.tickers"):
+        dag.universe_sql(transform.Universe(tickers=("PETR4' OR 1=1 --",)))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"lake": "./lake"}, "lake"),
+        ({"role": ""}, "visual.role_arn"),
+        ({"script_location": "s3://bucket/glue/"}, "visual.script_location"),
+        ({"script_location": ""}, "visual.script_location"),
+    ],
+)
+def test_visual_request_without_what_glue_needs_is_a_config_error(
+    overrides: dict[str, str], field: str
+) -> None:
+    values = {"lake": LAKE, "role": ROLE, "script_location": SCRIPT, **overrides}
+    with pytest.raises(ConfigError) as caught:
+        dag.job_request(dag.VisualJobConfig(**values))  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_visual_console_link() -> None:
+    assert dag.console_url("b3lake visual", "sa-east-1") == (
+        "https://sa-east-1.console.aws.amazon.com/gluestudio/home?region=sa-east-1"
+        "#/editor/job/b3lake%20visual/graph"
+    )
+
+
+def test_visual_job_cli_writes_the_whole_request(tmp_path: Path) -> None:
+    from b3lake.cli import app
+
+    out = tmp_path / "visual-job.json"
+    result = CliRunner().invoke(
+        app,
+        ["--lake", LAKE, "glue", "visual-job", "--out", str(out), "--role", ROLE]
+        + ["--script-location", SCRIPT],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == _request()
+    assert "JobMode VISUAL" in result.output
+
+
+def test_visual_job_cli_reads_the_settings_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b3lake.cli import app
+
+    monkeypatch.setenv("B3LAKE_VISUAL__ROLE_ARN", ROLE)
+    monkeypatch.setenv("B3LAKE_VISUAL__SCRIPT_LOCATION", SCRIPT)
+    monkeypatch.setenv("B3LAKE_VISUAL__SOURCE", "catalog")
+    out = tmp_path / "job.json"
+    result = CliRunner().invoke(app, ["--lake", LAKE, "glue", "visual-job", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    nodes = json.loads(out.read_text())["CodeGenConfigurationNodes"]
+    assert nodes[dag.SOURCE] == {
+        "S3CatalogSource": {
+            "Name": "Raw COTAHIST (catalog default.raw_cotahist)",
+            "Database": "default",
+            "Table": "raw_cotahist",
+        }
+    }

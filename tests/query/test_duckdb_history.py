@@ -1,0 +1,77 @@
+"""``refined_quotes`` served from the history layer returns the rows the R6 table holds, and
+``b3lake query`` opens no file it does not need."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from b3lake.catalog.local import LocalCatalog
+from b3lake.jobs.refine.job import main
+from b3lake.query.duckdb import DuckDBQueryEngine, referenced_tables
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
+import refine_helpers as H  # noqa: E402
+
+SOME = "PETR4,VALE3,ITUB4,BBDC4,ABEV3,MGLU3,HGLG11,BOVA11"
+QUERIES = [
+    "SELECT count(*) AS n, sum(volume) AS v FROM refined_quotes",
+    "SELECT * FROM refined_quotes WHERE ticker = 'PETR4' ORDER BY dt, source",
+    "SELECT * FROM refined_quotes WHERE dt = DATE '2021-01-14' ORDER BY ticker, source",
+    "SELECT ticker, count(*) AS n, round(avg(close), 9) AS c, max(ma_21) AS m FROM refined_quotes "
+    "GROUP BY ticker ORDER BY ticker",
+]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("lake")
+    H.sample_lake(path, yfinance=True)
+    main(H.argv(path, mode="full", tickers=SOME))
+    return path
+
+
+def _r6_engine(path: Path) -> DuckDBQueryEngine:
+    """The same catalog without the history table: refined_quotes read from dt x ticker files."""
+    storage = H.LocalStorage(path)
+    engine = DuckDBQueryEngine(storage, LocalCatalog(storage))
+    engine.connect()
+    del engine._tables["refined_quotes_history"]
+    return engine
+
+
+def test_refined_quotes_gives_the_same_rows_from_either_layout(lake: Path) -> None:
+    storage = H.LocalStorage(lake)
+    served = DuckDBQueryEngine(storage, LocalCatalog(storage))
+    plain = _r6_engine(lake)
+    assert (
+        "quotes_history"
+        in served.views(["refined_quotes"])
+        .execute("SELECT sql FROM duckdb_views() WHERE view_name = 'refined_quotes'")
+        .fetchone()[0]
+    )
+    assert (
+        "quotes_history"
+        not in plain.views(["refined_quotes"])
+        .execute("SELECT sql FROM duckdb_views() WHERE view_name = 'refined_quotes'")
+        .fetchone()[0]
+    )
+    for sql in QUERIES:
+        a, b = served.query(sql), plain.query(sql)
+        assert a.num_rows > 0, sql
+        assert a.schema == b.schema, sql
+        assert a.to_pylist() == b.to_pylist(), sql
+
+
+def test_a_statement_creates_only_the_views_it_names(lake: Path) -> None:
+    storage = H.LocalStorage(lake)
+    engine = DuckDBQueryEngine(storage, LocalCatalog(storage))
+    assert engine.query("SELECT 1 AS x").to_pylist() == [{"x": 1}]
+    assert engine._views == set()
+    engine.query("SELECT count(*) FROM refined_monthly")
+    assert engine._views == {"refined_monthly"}
+    assert referenced_tables(
+        "WITH q AS (SELECT * FROM refined_quotes) SELECT * FROM q JOIN refined_monthly m ON true"
+    ) == ["refined_monthly", "refined_quotes"]
