@@ -167,16 +167,31 @@ def _write_whole(
     table = conform(table, schema, name)
     table = table.sort_by([(c, "ascending") for c in sort_by])
     key = prefix + PART
-    stale = [k for k in storage.list_keys(prefix) if k != key or table.num_rows == 0]
     if table.num_rows:
         storage.put_bytes(key, parquet_io.serialize(table))
-    if stale:
-        storage.delete_keys(stale)
-        report.objects_deleted += len(stale)
+    elif storage.exists(key):
+        storage.delete_keys([key])
+        report.objects_deleted += 1
     report.partitions_written[name] = 1 if table.num_rows else 0
     catalog.upsert_table(
         name, location=prefix, columns=columns_from_arrow(schema), partition_keys=[]
     )
+
+
+def _merged(storage: Storage, name: str, new: pa.Table, days: set[dt.date]) -> pa.Table:
+    """The stored rows of ``name`` whose last date prior is not in ``days``, plus ``new``."""
+    import pyarrow.compute as pc
+
+    from b3lake.jobs.refine.job import conform
+
+    schema = TABLES[name][1]
+    new = conform(new, schema, name)
+    old = _read(storage, _key(name))
+    if old is None:
+        return new
+    old = conform(old, schema, name)
+    gone = pc.is_in(old["last_date_prior"], value_set=pa.array(sorted(days), pa.date32()))
+    return pa.concat_tables([old.filter(pc.invert(gone)), new])
 
 
 def _calendar_table() -> pa.Table:
@@ -197,48 +212,61 @@ def _lake_sessions(sessions: list[dt.date]) -> pa.Table:
     return pa.table(
         {
             "dt": pa.array(sessions, pa.date32()),
-            "prev_dt": pa.array([None, *sessions[:-1]], pa.date32()),
+            "prev_dt": pa.array([None, *sessions[:-1]] if sessions else [], pa.date32()),
         }
     )
 
 
-def _rebuild_wanted(options: RefineOptions, raw_days: set[dt.date], storage: Storage) -> bool:
-    if options.mode == "full":
-        return True
+def _dates_to_refresh(
+    options: RefineOptions, raw_days: set[dt.date], storage: Storage
+) -> set[dt.date] | None:
+    """The raw dates whose events this run re-reads: ``None`` = every date (full mode, or no
+    refined table yet), the run's date when a corporate-action object started it, else none."""
+    if options.mode == "full" or (
+        raw_days and not storage.exists(_key("refined_corporate_actions"))
+    ):
+        return None
     prefix = layout.raw_prefix(SOURCE)
-    if options.raw_key is not None:
-        if options.raw_key.startswith(prefix):
-            return True
-    elif options.day is not None and options.day in raw_days:
-        return True
-    return bool(raw_days) and not storage.exists(_key("refined_corporate_actions"))
+    started_by_event = options.raw_key.startswith(prefix) if options.raw_key is not None else True
+    if options.day is not None and options.day in raw_days and started_by_event:
+        return {options.day}
+    return set()
+
+
+def is_event_run(options: RefineOptions) -> bool:
+    """A run started by a corporate-action object: it changes no quote partition."""
+    return options.raw_key is not None and options.raw_key.startswith(layout.raw_prefix(SOURCE))
 
 
 def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
-    """Closes of ``(ticker, session)`` from the refined quote partitions (cotahist first)."""
+    """Closes of ``(ticker, session)`` from the refined quote partitions (cotahist first);
+    ``close`` is None where the ticker has no row that session."""
     import pyarrow.parquet as pq
 
-    by_day: dict[dt.date, set[str]] = defaultdict(set)
-    for ticker, day in wanted:
-        by_day[day].add(ticker)
     out = []
-    for day, tickers in sorted(by_day.items()):
-        folder = f"{QUOTES_PREFIX}dt={day.isoformat()}/"
-        present = {}
-        for key in storage.list_keys(folder):
-            rest = key[len(folder) :]
-            if rest.startswith("ticker=") and rest.endswith(".parquet"):
-                present[rest[len("ticker=") :].split("/", 1)[0]] = key
-        for ticker in sorted(tickers):
-            close = None
-            if ticker in present:
-                rows = pq.read_table(
-                    io.BytesIO(storage.get_bytes(present[ticker])), columns=["source", "close"]
-                ).to_pylist()
-                rows.sort(key=lambda r: (r["source"] != "cotahist", r["source"]))
-                close = rows[0]["close"] if rows else None
-            out.append({"ticker": ticker, "close_date": day, "close": close})
+    for ticker, day in sorted(set(wanted)):
+        key = f"{QUOTES_PREFIX}dt={day.isoformat()}/ticker={ticker}/{PART}"
+        close = None
+        if storage.exists(key):
+            rows = pq.read_table(io.BytesIO(storage.get_bytes(key)), columns=["source", "close"])
+            ordered = sorted(
+                rows.to_pylist(), key=lambda r: (r["source"] != "cotahist", r["source"])
+            )
+            close = ordered[0]["close"] if ordered else None
+        out.append({"ticker": ticker, "close_date": day, "close": close})
     return out
+
+
+def _touches_events(events: pa.Table, sessions: list[dt.date], rewritten: list[dt.date]) -> bool:
+    """Whether rewritten sessions can change a factor: an ex-date among them or just after
+    them (its close, or whether it is a lake session, changed)."""
+    if not rewritten or events.num_rows == 0:
+        return False
+    touched = set(rewritten)
+    later = [s for s in sessions if s > max(rewritten)]
+    if later:
+        touched.add(later[0])
+    return any(d in touched for d in events.column("ex_date").to_pylist())
 
 
 def run_step(
@@ -256,11 +284,14 @@ def run_step(
     from b3lake.jobs.refine.job import _raw_index
 
     raw = _raw_index(storage, SOURCE)
-    rebuild = _rebuild_wanted(options, set(raw), storage)
-    if not rebuild and not rewritten:
+    refresh = _dates_to_refresh(options, set(raw), storage)
+    if refresh is not None and not refresh and not rewritten:
         return
-    if rebuild:
-        keys = [k for d in sorted(raw) for k in sorted(raw[d])]
+    if refresh is None or refresh:
+        # Rows of a date depend on that date's objects only (ex-date from the calendar,
+        # duplicates within one ticker and date), so a refresh merges by last_date_prior.
+        days = sorted(raw) if refresh is None else sorted(refresh)
+        keys = [k for d in days for k in sorted(raw[d])]
         frame = engine.read_parquet(storage, keys, RAW_INPUT)
         raw_rows = int(frame.count())
         report.raw_rows_read[SOURCE] = raw_rows
@@ -274,6 +305,9 @@ def run_step(
         quality.reconcile(
             "refined_corporate_actions", raw_rows, events.num_rows, bad.num_rows, events.num_rows
         )
+        if refresh is not None:
+            events = _merged(storage, "refined_corporate_actions", events, refresh)
+            bad = _merged(storage, "quarantine_corporate_actions", bad, refresh)
         _write_whole(storage, catalog, "refined_corporate_actions", events, report)
         _write_whole(storage, catalog, "quarantine_corporate_actions", bad, report)
     else:
@@ -281,6 +315,13 @@ def run_step(
         if events is None:
             events = REFINED_CORPORATE_ACTIONS.empty_table()
     report.refined_rows["refined_corporate_actions"] = events.num_rows
+    if (
+        refresh is not None
+        and not refresh
+        and storage.exists(_key("corporate_action_factors"))
+        and not _touches_events(events, sessions, rewritten)
+    ):
+        return  # the daily run of a session no event looks at: nothing to recompute
 
     events_df = engine.from_arrow(events)
     lake_df = engine.from_arrow(_lake_sessions(sessions))

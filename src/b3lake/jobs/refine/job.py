@@ -361,11 +361,30 @@ def run(
         raw = {s: _raw_index(storage, s) for s in (*QUOTE_SOURCES, "ibov_portfolio")}
         sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
         plan = plan_run(sessions, sorted(raw["ibov_portfolio"]), mode=options.mode, day=options.day)
+        from b3lake.jobs.refine.corporate_actions_job import is_event_run
+
+        if is_event_run(options):  # a corporate action changes no quote partition
+            plan = Plan([], [], [], [])
         report.sessions_read = len(plan.read_sessions)
         chunks = full_chunks(plan, sessions) if full else []
     if len(chunks) > 1:
-        return _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
-    return _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+        _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    else:
+        _run_plan(options, report, plan, raw, engine, storage, catalog, full)
+    # Corporate actions and adjustment factors: small tables, after the quotes they read.
+    with _stage(report, "corporate_actions"):
+        from b3lake.jobs.refine import corporate_actions_job
+
+        corporate_actions_job.run_step(
+            engine=engine,
+            storage=storage,
+            catalog=catalog,
+            options=options,
+            sessions=sessions,
+            rewritten=plan.quote_sessions,
+            report=report,
+        )
+    return report
 
 
 def _run_plan(
@@ -514,19 +533,6 @@ def _run_plan(
             _write_history(storage, catalog, quotes_out, plan, report, full)
         while outputs:  # each output's table is released once it is written
             _write(storage, catalog, outputs.pop(0), report, full)
-    # Corporate actions and adjustment factors: small tables, after the quotes they read.
-    with _stage(report, "corporate_actions"):
-        from b3lake.jobs.refine import corporate_actions_job
-
-        corporate_actions_job.run_step(
-            engine=engine,
-            storage=storage,
-            catalog=catalog,
-            options=options,
-            sessions=sessions,
-            rewritten=plan.quote_sessions,
-            report=report,
-        )
     return report
 
 
