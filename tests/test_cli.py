@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import b3lake
+
+# The subprocess runs the code under test (this checkout's src/, not another install).
+SRC = str(Path(b3lake.__file__).resolve().parents[1])
 COMMANDS = [
     ["run"],
     ["extract", "cotahist"],
@@ -27,7 +31,12 @@ def b3lake(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(cwd or Path.cwd())},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "COLUMNS": "200",
+            "HOME": str(cwd or Path.cwd()),
+            "PYTHONPATH": SRC,
+        },
         timeout=120,
     )
 
@@ -62,3 +71,21 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     out = b3lake("--debug", "--lake", str(tmp_path), "catalog", "nope", cwd=tmp_path)
     assert out.returncode == 1
     assert "Traceback" in out.stderr
+
+
+def test_run_lands_every_sources_files_and_refines_them(tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    out = b3lake(
+        "--lake",
+        str(tmp_path / "lake"),
+        "run",
+        "--file",
+        str(fixtures / "cotahist" / "COTAHIST_D04012016.TXT"),
+        "--ibov-file",
+        str(fixtures / "ibov" / "IBOVDia_03-10-25.csv"),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "cotahist: 1,743 rows read, 1 session(s), 1 raw object(s) written" in out.stdout
+    assert "ibov_portfolio: 82 rows read, 1 session(s), 1 raw object(s) written" in out.stdout
+    assert "2 refine job run(s) started by the trigger handler" in out.stdout

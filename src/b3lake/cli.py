@@ -6,10 +6,12 @@ Errors of the B3LakeError family print as one line and exit 1; ``--debug`` shows
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -137,23 +139,51 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 # -- run ------------------------------------------------------------------------------------
 
 
-@app.command()
-def run(
-    file: Annotated[
-        list[Path] | None,
-        typer.Option("--file", help="COTAHIST file(s); default: the bundled sample."),
-    ] = None,
-    ibov_file: Annotated[
-        list[Path] | None, typer.Option("--ibov-file", help="IBOV portfolio CSV/JSON file(s).")
-    ] = None,
-    yfinance_file: Annotated[
-        list[Path] | None,
-        typer.Option("--yfinance-file", help="Saved yfinance CSV(s) (TICKER.SA.csv)."),
-    ] = None,
-    ticker: Annotated[str, typer.Option(help="Ticker for the example query.")] = "PETR4",
-    report: Annotated[
+def _run_command(body: Callable[..., None]) -> Callable[..., None]:
+    """``run`` with one ``--<source>-file`` option per registered source (``--file`` is the
+    first source's, COTAHIST)."""
+    from b3lake.sources import registry
+
+    params = []
+    for i, src in enumerate(registry.all_sources()):
+        flags = [f"--{src.name.replace('_', '-')}-file", *(["--file"] if i == 0 else [])]
+        option = typer.Option(*reversed(flags), help=f"{src.file_help} (source {src.name})")
+        params.append(
+            inspect.Parameter(
+                f"{src.name}_files",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[list[Path] | None, option],
+            )
+        )
+    for name, parameter in inspect.signature(body).parameters.items():
+        if name != "files":
+            params.append(parameter.replace(annotation=_RUN_OPTIONS[name]))
+
+    @functools.wraps(body)
+    def command(**kwargs: Any) -> None:
+        given = {src.name: kwargs.pop(f"{src.name}_files") for src in registry.all_sources()}
+        body(files={name: paths for name, paths in given.items() if paths}, **kwargs)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+_RUN_OPTIONS: dict[str, Any] = {
+    "ticker": Annotated[str, typer.Option(help="Ticker for the example query.")],
+    "report": Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML charts report here.")
-    ] = None,
+    ],
+}
+
+
+@app.command()
+@_run_command
+def run(
+    *,
+    files: dict[str, list[Path]],
+    ticker: str = "PETR4",
+    report: Path | None = None,
 ) -> None:
     """Run the whole pipeline and print a summary.
 
@@ -161,22 +191,19 @@ def run(
     portfolio, offline).
     """
     from b3lake.pipeline import run_pipeline
+    from b3lake.sources import registry
 
-    if not file and not ibov_file and not yfinance_file:
-        file = sorted(REPO_SAMPLE.glob("COTAHIST_*.ZIP"))
-        ibov_file = sorted(REPO_SAMPLE.glob("IBOVDia_*.csv"))
-        if not file:
+    if not files:
+        for src in registry.all_sources():
+            pattern = getattr(src, "sample", None)
+            found = sorted(REPO_SAMPLE.glob(pattern)) if pattern else []
+            if found:
+                files[src.name] = found
+        if not files:
             raise ConfigError("no input given and no bundled sample found", source=str(REPO_SAMPLE))
     s = settings()
     with _progress() as update:
-        summary = run_pipeline(
-            s,
-            cotahist_files=file,
-            ibov_files=ibov_file,
-            yfinance_files=yfinance_file,
-            example_ticker=ticker,
-            progress=update,
-        )
+        summary = run_pipeline(s, files=files, example_ticker=ticker, progress=update)
     console.rule("[bold]b3lake run")
     for e in summary.extracts:
         console.print(f"• {e.line()}")
@@ -212,103 +239,57 @@ def _write_report(
 # -- extract --------------------------------------------------------------------------------
 
 
-@extract_app.command("cotahist")
-def extract_cotahist(
-    file: Annotated[
-        list[Path] | None, typer.Option("--file", help="COTAHIST .ZIP/.TXT file(s).")
-    ] = None,
-    year: Annotated[
-        int | None, typer.Option(help="Download B3's annual file for this year.")
-    ] = None,
-    month: Annotated[int | None, typer.Option(help="With --year: the monthly file.")] = None,
-    date: Annotated[
-        str | None, typer.Option("--date", help="Download the daily file (YYYY-MM-DD).")
-    ] = None,
-) -> None:
-    """Land B3 COTAHIST historical quotes (every instrument) in raw/cotahist/dt=…/.
+_KINDS: dict[str, Any] = {"str": str, "int": int, "date": str, "list": list[str]}
 
-    Example: [bold]b3lake extract cotahist --file data/sample/COTAHIST_A2021.ZIP[/bold]
-    """
-    pipeline = _pipeline()
-    with _progress(pipeline):
-        report = pipeline.extract_cotahist(
-            files=file, year=year, month=month, day=_parse_date(date, "--date")
+
+def _extract_command(name: str) -> None:
+    """``b3lake extract <name>``: ``--file`` plus one option per param of the source."""
+    from b3lake.sources import registry
+
+    src = registry.get(name)
+
+    def command(**kwargs: Any) -> None:
+        files = kwargs.pop("file")
+        options = {k: v for k, v in kwargs.items() if v is not None}
+        pipeline = _pipeline()
+        with _progress(pipeline):
+            report = pipeline.extract(name, files=files, **options)
+        console.print(report.line())
+
+    params = [
+        inspect.Parameter(
+            "file",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[list[Path] | None, typer.Option("--file", help=src.file_help)],
         )
-    console.print(report.line())
-
-
-@extract_app.command("ibov")
-def extract_ibov(
-    index: Annotated[str, typer.Option(help="Index code: IBOV, IBXX, SMLL, IDIV…")] = "IBOV",
-    file: Annotated[
-        list[Path] | None,
-        typer.Option("--file", help="Saved IBOVDia_*.csv or GetPortfolioDay JSON."),
-    ] = None,
-    language: Annotated[str, typer.Option(help="pt-br or en-us (API only).")] = "pt-br",
-    segment: Annotated[int, typer.Option(help="1 = by ticker, 2 = by sector (API only).")] = 2,
-) -> None:
-    """Land an index's theoretical portfolio in raw/ibov_portfolio/dt=…/.
-
-    Example: [bold]b3lake extract ibov --file data/sample/IBOVDia_03-10-25.csv[/bold]
-    """
-    pipeline = _pipeline()
-    with _progress(pipeline):
-        report = pipeline.extract_ibov(files=file, index=index, language=language, segment=segment)
-    console.print(report.line())
-
-
-@extract_app.command("yfinance")
-def extract_yfinance(
-    tickers: Annotated[
-        str | None, typer.Option(help="Comma-separated B3 tickers (PETR4,VALE3).")
-    ] = None,
-    start: Annotated[
-        str | None, typer.Option(help="First date (default: last completed B3 session).")
-    ] = None,
-    end: Annotated[str | None, typer.Option(help="Last date, inclusive.")] = None,
-    file: Annotated[
-        list[Path] | None, typer.Option("--file", help="Saved yfinance CSV(s).")
-    ] = None,
-) -> None:
-    """Land Yahoo Finance daily bars (unadjusted; adjusted close alongside) in raw/yfinance/dt=…/.
-
-    Example: [bold]b3lake extract yfinance --tickers PETR4,VALE3 --start 2024-01-02 --end 2024-01-31[/bold]
-    """
-    s = settings()
-    names = [t.strip() for t in tickers.split(",") if t.strip()] if tickers else s.tickers
-    pipeline = _pipeline()
-    with _progress(pipeline):
-        report = pipeline.extract_yfinance(
-            tickers=names,
-            start=_parse_date(start, "--start") or s.start,
-            end=_parse_date(end, "--end") or s.end,
-            files=file,
+    ]
+    for p in src.params:
+        text = p.help + (f" (default: {p.default})" if p.default is not None else "")
+        if p.setting:
+            text += f" (default: the {p.setting} setting)"
+        params.append(
+            inspect.Parameter(
+                p.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[_KINDS[p.kind] | None, typer.Option(p.flag, help=text)],
+            )
         )
-    console.print(report.line())
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__name__ = f"extract_{name}"
+    command.__doc__ = f"{src.summary}\n\nExample: [bold]{src.example}[/bold]"
+    extract_app.command(name.replace("_", "-"))(command)
 
 
-@extract_app.command("corporate-actions")
-def extract_corporate_actions(
-    issuer: Annotated[
-        list[str] | None,
-        typer.Option("--issuer", help="Issuer code (ABEV); repeatable. Downloads both endpoints."),
-    ] = None,
-    file: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--file",
-            help="Saved GetListedCashDividends / GetListedSupplementCompany body or vcr cassette.",
-        ),
-    ] = None,
-) -> None:
-    """Land B3's corporate actions (cash and stock events) in raw/corporate_actions/dt=…/.
+def _register_extract_commands() -> None:
+    from b3lake.sources import registry
 
-    Example: [bold]b3lake extract corporate-actions --issuer ABEV --file GetListedCashDividends_ABEV.json[/bold]
-    """
-    pipeline = _pipeline()
-    with _progress(pipeline):
-        report = pipeline.extract_corporate_actions(issuers=issuer, files=file)
-    console.print(report.line())
+    for name in registry.names():
+        _extract_command(name)
+
+
+_register_extract_commands()
 
 
 # -- refine, runs, catalog, query -----------------------------------------------------------

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.backends import Backend, build_backend
-from b3lake.errors import JobError, QueryError, SourceError
+from b3lake.errors import ConfigError, JobError, QueryError, SourceError
 from b3lake.events.local_bus import LocalEventBus
 from b3lake.lake.raw_writer import RawWrite, RawWriter
 from b3lake.lambdas.trigger import TriggerConfig
 from b3lake.settings import Settings
+from b3lake.sources import registry
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from b3lake.sources.base import Request, Source
 
 
 @dataclass
@@ -32,6 +35,8 @@ class ExtractReport:
     rows_read: int = 0
     writes: list[RawWrite] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # e.g. yfinance tickers with no data
+    #: Problems that did not stop the input landing (file, line, field and what was done).
+    findings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -53,7 +58,25 @@ class ExtractReport:
         )
         if self.missing:
             text += f"; no data for {', '.join(self.missing)}"
+        if self.findings:
+            text += f"; {len(self.findings)} quality finding(s): {' | '.join(self.findings)}"
         return text
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """Several inputs as one table; their findings (schema metadata) merged, not the first's only."""
+    import pyarrow as pa
+
+    from b3lake.sources.base import FINDINGS_KEY, findings_of, with_findings
+
+    findings = [f for t in tables for f in findings_of(t)]
+    plain = [
+        t.replace_schema_metadata({k: v for k, v in t.schema.metadata.items() if k != FINDINGS_KEY})
+        if t.schema.metadata and FINDINGS_KEY in t.schema.metadata
+        else t
+        for t in tables
+    ]
+    return with_findings(pa.concat_tables(plain), findings)
 
 
 @contextmanager
@@ -103,206 +126,92 @@ class Pipeline:
 
     # -- extract ---------------------------------------------------------------------------
 
-    def _land(
-        self,
-        report: ExtractReport,
-        source: str,
-        by_day: dict[dt.date, pa.Table],
-        *,
-        name: Callable[[dt.date], str] = lambda _: "part-0",
-        merge_on: str | None = None,
-    ) -> ExtractReport:
+    def _land(self, report: ExtractReport, src: Source, request: Request, table: pa.Table) -> None:
+        """Split one input by session and land each session (of each group) as one raw object."""
+        with _timed(report.seconds, "parse"):  # splitting is part of reading an input
+            objects = [
+                (day, rows) for group in src.groups(table) for day, rows in src.split(group).items()
+            ]
         with _timed(report.seconds, "land"):
-            for done, day in enumerate(sorted(by_day), start=1):
+            for done, (day, rows) in enumerate(sorted(objects, key=lambda o: o[0]), start=1):
                 report.writes.append(
-                    self.writer.write(source, day, by_day[day], name(day), merge_on=merge_on)
+                    self.writer.write(
+                        src.raw,
+                        day,
+                        rows,
+                        src.object_name(day, rows, request),
+                        merge_on=src.merge_key,
+                    )
                 )
                 if self.progress is not None:
-                    self.progress(source, done, len(by_day))
+                    self.progress(src.raw, done, len(objects))
         self._check_runs()
-        return report
 
-    def extract_cotahist(
+    def extract(
         self,
+        source: str | Source,
         *,
-        files: list[Path] | None = None,
-        year: int | None = None,
-        month: int | None = None,
-        day: dt.date | None = None,
+        files: Sequence[Path | str] | None = None,
+        **options: Any,
     ) -> ExtractReport:
-        """COTAHIST from files, or downloaded from B3 by year, month or day."""
-        from b3lake.sources import cotahist
+        """Land one source: its saved ``files`` parsed, or (without files) fetched with ``options``.
 
-        report = ExtractReport("cotahist")
-        payloads: list[tuple[bytes | Path, str]] = []
-        if files:
-            payloads = [(Path(f), str(f)) for f in files]
-        elif year is not None or day is not None:
-            with _timed(report.seconds, "download"):
-                y = year if year is not None else day.year  # type: ignore[union-attr]
-                body = cotahist.download_cotahist(year=y, month=month, day=day)
-            payloads = [(body, cotahist.cotahist_file_name(year=y, month=month, day=day))]
-        else:
-            raise SourceError("give COTAHIST files, or a year, month or date to download")
-        for data, name in payloads:
-            if isinstance(data, Path) and not data.is_file():
-                raise SourceError("file not found", source=str(data))
-            with _timed(report.seconds, "parse"):
-                table = cotahist.parse_cotahist(data, source_name=Path(name).name)
-                sessions = cotahist.split_by_session(table)
-            report.inputs.append(name)
-            report.rows_read += table.num_rows
-            self._land(report, "cotahist", sessions)
-        return report
+        ``options`` are the source's :attr:`~b3lake.sources.base.Source.params` (unknown ones are a
+        ConfigError; missing ones take the param's setting, then its default). Every input is split
+        by session and each session lands as one raw object (``raw/<raw>/dt=…/<name>.parquet``).
+        """
+        from b3lake.sources.base import Request, findings_of
 
-    def extract_ibov(
-        self,
-        *,
-        files: list[Path] | None = None,
-        index: str = "IBOV",
-        language: str = "pt-br",
-        segment: int = 2,
-    ) -> ExtractReport:
-        """The index portfolio from saved CSV/JSON files, or B3's GetPortfolioDay API."""
-        import pyarrow as pa
-
-        from b3lake.sources import ibov
-
-        report = ExtractReport("ibov_portfolio")
-        tables: list[pa.Table] = []
-        with _timed(report.seconds, "parse"):
-            if files:
-                for f in files:
-                    path = Path(f)
-                    if not path.is_file():
-                        raise SourceError("file not found", source=str(path))
-                    data = path.read_bytes()
-                    if path.suffix.lower() == ".json":
-                        tables.append(
-                            ibov.parse_portfolio_json(data, source_name=path.name, index=index)
-                        )
-                    else:
-                        tables.append(
-                            ibov.parse_portfolio_csv(data, source_name=path.name, index=index)
-                        )
-                    report.inputs.append(str(path))
-            else:
-                tables.append(ibov.fetch_portfolio(index, language=language, segment=segment))
-                report.inputs.append(f"GetPortfolioDay {index} {language} segment {segment}")
-        by_day: dict[dt.date, pa.Table] = {}
-        for table in tables:
-            report.rows_read += table.num_rows
-            for day in sorted(set(table.column("portfolio_date").to_pylist())):
-                import pyarrow.compute as pc
-
-                part = table.filter(pc.equal(table["portfolio_date"], pa.scalar(day)))
-                by_day[day] = part if day not in by_day else pa.concat_tables([by_day[day], part])
-        return self._land(report, "ibov_portfolio", by_day, name=lambda _: index.upper())
-
-    def extract_yfinance(
-        self,
-        *,
-        tickers: list[str],
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-        files: list[Path] | None = None,
-        downloader: Any = None,
-    ) -> ExtractReport:
-        """Yahoo daily bars (unadjusted, adjusted close alongside); one raw object per session
-        holding every ticker extracted so far (merged by ticker, so re-runs never duplicate)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from b3lake.sources import yfinance as yf
-
-        report = ExtractReport("yfinance")
-        with _timed(report.seconds, "parse"):
-            if files:
-                parts = []
-                for f in files:
-                    path = Path(f)
-                    if not path.is_file():
-                        raise SourceError("file not found", source=str(path))
-                    ticker = yf.normalize_ticker(path.stem)
-                    parts.append(
-                        yf.parse_yfinance_csv(
-                            path.read_bytes(), ticker=ticker, source_name=path.name
-                        )
-                    )
-                    report.inputs.append(str(path))
-                table = pa.concat_tables(parts)
-            else:
-                if not tickers:
-                    raise SourceError("give --tickers (or set tickers in b3lake.toml)")
-                result = yf.fetch_history(tickers, start, end, downloader=downloader)
-                table, report.missing = result.table, result.missing
-                report.inputs.append(f"yfinance {','.join(tickers)}")
-        report.rows_read = table.num_rows
-        by_day = {
-            day: table.filter(pc.equal(table["date"], pa.scalar(day)))
-            for day in sorted(set(table.column("date").to_pylist()))
-        }
-        return self._land(report, "yfinance", by_day, merge_on="ticker")
-
-    def extract_corporate_actions(
-        self,
-        *,
-        issuers: list[str] | None = None,
-        files: list[Path] | None = None,
-        session: Any = None,
-    ) -> ExtractReport:
-        """B3's corporate actions: saved bodies/cassettes of either endpoint (``files``; a cash
-        dividends body needs its issuer), or both endpoints downloaded for each issuer. One raw
-        object per issuer, endpoint and last date prior (see ``sources/corporate_actions``)."""
-        import pyarrow as pa
-
-        from b3lake.sources import corporate_actions as ca
-        from b3lake.sources.corporate_actions import client
-
-        report = ExtractReport(ca.SOURCE)
-        codes = [c.strip().upper() for c in issuers or [] if c.strip()]
-        tables: list[pa.Table] = []
-        with _timed(report.seconds, "parse"):
-            if files:
-                if len(codes) > 1:
-                    raise SourceError("with --file give at most one --issuer", field="issuer")
-                for f in files:
-                    path = Path(f)
-                    if not path.is_file():
-                        raise SourceError("file not found", source=str(path))
-                    tables.append(
-                        ca.parse_file(
-                            path.read_bytes(),
-                            source_name=path.name,
-                            issuer=codes[0] if codes else None,
-                        )
-                    )
-                    report.inputs.append(str(path))
-            else:
-                if not codes:
-                    raise SourceError("give --issuer (e.g. ABEV) or --file", field="issuer")
-                for code in codes:
-                    tables.append(client.fetch_issuer(code, session=session))
-                    report.inputs.append(f"{ca.CASH_DIVIDENDS} + {ca.SUPPLEMENT} {code}")
-        table = pa.concat_tables(tables) if tables else ca.parse.SCHEMA.empty_table()
-        report.rows_read = table.num_rows
-        # One object per (issuer, endpoint, date): _land writes one per dt, so land each pair.
-        import pyarrow.compute as pc
-
-        pairs = sorted(
-            set(zip(table["issuer"].to_pylist(), table["endpoint"].to_pylist(), strict=True))
+        src = registry.get(source) if isinstance(source, str) else source
+        request = Request(
+            files=tuple(Path(f) for f in files or ()),
+            options=self._options(src, options),
         )
-        for issuer, endpoint in pairs:
-            part = table.filter(
-                pc.and_(pc.equal(table["issuer"], issuer), pc.equal(table["endpoint"], endpoint))
-            )
-            name = ca.object_name(issuer, endpoint)
-
-            def object_name(_: dt.date, name: str = name) -> str:
-                return name
-
-            self._land(report, ca.SOURCE, ca.split_by_date(part), name=object_name)
+        report = ExtractReport(src.raw)
+        tables: list[pa.Table] = []
+        if request.files:
+            for path in request.files:
+                if not path.is_file():
+                    raise SourceError("file not found", source=str(path))
+                with _timed(report.seconds, "parse"):
+                    table = src.parse(path, request)
+                report.inputs.append(str(path))
+                report.rows_read += table.num_rows
+                report.findings += [str(f) for f in findings_of(table)]
+                if src.land_each_input:
+                    self._land(report, src, request, table)
+                else:
+                    tables.append(table)
+        else:
+            with _timed(report.seconds, "download"):
+                fetched = src.fetch(request)
+            report.inputs.append(fetched.input)
+            report.missing = list(fetched.missing)
+            report.rows_read += fetched.table.num_rows
+            report.findings += [str(f) for f in findings_of(fetched.table)]
+            tables.append(fetched.table)
+        if tables:
+            self._land(report, src, request, tables[0] if len(tables) == 1 else _concat(tables))
         return report
+
+    def _options(self, src: Source, given: dict[str, Any]) -> dict[str, Any]:
+        from b3lake.sources.base import convert
+
+        params = {p.name: p for p in src.params}
+        unknown = sorted(set(given) - set(params))
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) for source {src.name} (known: {', '.join(params) or 'none'})",
+                field="options",
+                value=unknown,
+            )
+        out: dict[str, Any] = {}
+        for name, param in params.items():
+            value = convert(param, given.get(name))
+            if value is None and param.setting is not None:
+                value = getattr(self.settings, param.setting, None)
+            out[name] = param.default if value is None else value
+        return out
 
     # -- refine and runs ---------------------------------------------------------------------
 
@@ -384,6 +293,7 @@ def _rows_under(backend: Backend, prefix: str) -> tuple[int, int]:
 def run_pipeline(
     settings: Settings,
     *,
+    files: Mapping[str, Sequence[Path]] | None = None,
     cotahist_files: list[Path] | None = None,
     ibov_files: list[Path] | None = None,
     yfinance_files: list[Path] | None = None,
@@ -391,19 +301,31 @@ def run_pipeline(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RunSummary:
     """Extract every given input (each raw object fires the trigger, which runs the refine),
-    then read back counts and the example queries."""
+    then read back counts and the example queries.
+
+    ``files`` maps a source name to its saved files; the sources land in registry order.
+    ``cotahist_files=``, ``ibov_files=`` and ``yfinance_files=`` are the same as
+    ``files={"cotahist": …}`` (kept for existing callers).
+    """
+    given: dict[str, list[Path]] = {}
+    for name, paths in (files or {}).items():
+        given.setdefault(registry.get(name).name, []).extend(paths)  # unknown: fails up front
+    for name, legacy in (
+        ("cotahist", cotahist_files),
+        ("ibov", ibov_files),
+        ("yfinance", yfinance_files),
+    ):
+        if legacy:
+            given.setdefault(name, []).extend(legacy)
     pipeline = Pipeline(settings)
     pipeline.progress = progress
     seconds: dict[str, float] = {}
     extracts = []
     before = {r.id for r in pipeline.runs()}
     with _timed(seconds, "extract + event-triggered refine"):
-        if cotahist_files:
-            extracts.append(pipeline.extract_cotahist(files=cotahist_files))
-        if ibov_files:
-            extracts.append(pipeline.extract_ibov(files=ibov_files))
-        if yfinance_files:
-            extracts.append(pipeline.extract_yfinance(tickers=[], files=yfinance_files))
+        for src in registry.all_sources():
+            if given.get(src.name):
+                extracts.append(pipeline.extract(src, files=given[src.name]))
     runs = [r for r in pipeline.runs() if r.id not in before]
     for e in extracts:
         for stage, secs in e.seconds.items():

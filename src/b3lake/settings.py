@@ -23,7 +23,6 @@ from pydantic_settings import (
 from b3lake.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "b3lake.toml"
-Source = Literal["cotahist", "ibov", "yfinance"]
 
 
 class UniverseSettings(BaseSettings):
@@ -77,7 +76,8 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     # Endpoint override for every AWS client (moto server, LocalStack); None = the real AWS.
     aws_endpoint_url: str | None = None
-    sources: list[Source] = Field(default_factory=lambda: list[Source](["cotahist"]))
+    # Names from b3lake.sources.registry (checked there: adding a source does not touch this file).
+    sources: list[str] = Field(default_factory=lambda: ["cotahist"])
     universe: UniverseSettings = Field(default_factory=UniverseSettings)
     # yfinance tickers (B3 codes, without .SA); also the default tickers of the report.
     tickers: list[str] = Field(default_factory=list)
@@ -96,6 +96,17 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("lake must be a directory or an s3://bucket/prefix URI")
         return value.strip()
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        from b3lake.sources import registry
+
+        known = registry.names()
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown} (known: {', '.join(known)})")
+        return value
 
     @property
     def lake_is_s3(self) -> bool:

@@ -329,14 +329,20 @@ def _check_deployment(
         "B3LAKE_SOURCES": '["cotahist"]',
         "B3LAKE_ATHENA_WORKGROUP": outputs["athena_workgroup"],
     }
+    # The trigger also learns which job(s) to start (the visual job is deployed after apply).
+    trigger_env = {
+        **expected_env,
+        "B3LAKE_TRIGGER_JOBS": "script",
+        "B3LAKE_VISUAL__JOB_NAME": outputs["glue_job_name"].removesuffix("-refine") + "-visual",
+    }
     extract = lam.get_function(FunctionName=outputs["extract_function_name"])["Configuration"]
-    for function, handler in (
-        (trigger, "b3lake.lambdas.trigger.handler"),
-        (extract, "b3lake.lambdas.extract.handler"),
+    for function, handler, env in (
+        (trigger, "b3lake.lambdas.trigger.handler", trigger_env),
+        (extract, "b3lake.lambdas.extract.handler", expected_env),
     ):
         assert function["Handler"] == handler
         assert function["Runtime"] == "python3.11"
-        assert function["Environment"]["Variables"] == expected_env
+        assert function["Environment"]["Variables"] == env
         assert function["TracingConfig"]["Mode"] == "Active"
     assert [layer["Arn"] for layer in extract["Layers"]] == [layer_arn]
     assert trigger.get("Layers", []) == []

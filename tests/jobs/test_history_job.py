@@ -138,6 +138,7 @@ def test_a_full_rebuild_in_chunks_of_years_writes_the_same_lake(
 
     one = _lake(tmp_path / "one", list(range(16)), runs=False)
     H.sample_lake(tmp_path / "one", days=[], ibov=True)
+    monkeypatch.setattr(job, "FULL_CHUNK_YEARS", 10)  # both years in one piece
     main(H.argv(tmp_path / "one", mode="full", tickers=SOME))
     chunked = _lake(tmp_path / "chunked", list(range(16)), runs=False)
     H.sample_lake(tmp_path / "chunked", days=[], ibov=True)

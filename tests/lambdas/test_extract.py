@@ -62,3 +62,23 @@ def test_a_failing_source_fails_the_invocation_with_its_reason(tmp_path: Path) -
 def test_bad_event_date(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="date"):
         handler({"date": "04/01/2016"}, Context(Settings(lake=str(tmp_path))))
+
+
+@responses.activate
+def test_every_configured_source_is_extracted_through_the_registry(tmp_path: Path) -> None:
+    import json
+
+    from b3lake.sources.ibov import portfolio_url
+
+    responses.get(f"{DEFAULT_BASE_URL}COTAHIST_D04012016.ZIP", body=_zipped_daily_file())
+    ibov = Path(__file__).resolve().parents[1] / "fixtures" / "ibov"
+    doc = json.loads((ibov / "GetTheoricalPortfolio_IBOV_2022_ptbr.json").read_text())
+    doc["header"]["date"] = "04/01/16"  # as GetPortfolioDay's header carries it (pt-br)
+    responses.get(portfolio_url("IBOV", segment=2), json=doc)
+    settings = Settings(lake=str(tmp_path), sources=["cotahist", "ibov"], indexes=["IBOV"])
+    out = handler({"date": "2016-01-04"}, Context(settings))
+    assert out["errors"] == {}
+    assert sorted(out["sources"]) == ["cotahist", "ibov:IBOV"]
+    assert out["sources"]["ibov:IBOV"].startswith("ibov_portfolio: 92 rows read, 1 session(s)")
+    keys = LocalStorage(tmp_path).list_keys("raw/ibov_portfolio/")
+    assert keys == ["raw/ibov_portfolio/dt=2016-01-04/IBOV.parquet"]

@@ -97,3 +97,15 @@ def test_settings_know_the_trigger_jobs_and_the_visual_job(monkeypatch: pytest.M
     monkeypatch.setenv("B3LAKE_TRIGGER_JOBS", "neither")
     with pytest.raises(ConfigError, match="trigger_jobs"):
         load_settings()
+
+
+def test_trigger_raises_for_a_refused_visual_run_after_starting_the_script_job(
+    glue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b3lake.errors import JobError
+
+    monkeypatch.setenv("B3LAKE_TRIGGER_JOBS", "both")
+    glue.delete_job(JobName="b3lake-visual")  # e.g. not deployed yet: the event is retried
+    with pytest.raises(JobError, match="b3lake-visual"):
+        handler(object_created_event(BUCKET, COTAHIST, 10))
+    assert len(_runs(glue, "b3lake-refine")) == 1

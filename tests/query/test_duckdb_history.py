@@ -75,3 +75,24 @@ def test_a_statement_creates_only_the_views_it_names(lake: Path) -> None:
     assert referenced_tables(
         "WITH q AS (SELECT * FROM refined_quotes) SELECT * FROM q JOIN refined_monthly m ON true"
     ) == ["refined_monthly", "refined_quotes"]
+
+
+def test_a_narrowed_r6_table_is_served_with_its_tickers_only(tmp_path: Path) -> None:
+    H.sample_lake(tmp_path)
+    main(H.argv(tmp_path, mode="full", tickers=SOME, r6_tickers="PETR4,VALE3"))
+    storage = H.LocalStorage(tmp_path)
+    assert {k.split("/")[3] for k in storage.list_keys("refined/quotes/")} == {
+        "ticker=PETR4",
+        "ticker=VALE3",
+    }
+    table = LocalCatalog(storage).get_table("refined_quotes", partitions=False)
+    assert table.parameters["b3lake.tickers"] == "PETR4,VALE3"
+    assert table.parameters["projection.ticker.values"] == "PETR4,VALE3"
+    assert table.parameters["projection.dt.range"] == "2021-01-04,NOW"
+    served = DuckDBQueryEngine(storage, LocalCatalog(storage))
+    plain = _r6_engine(tmp_path)
+    for sql in QUERIES:
+        a, b = served.query(sql), plain.query(sql)
+        assert a.num_rows > 0 and a.to_pylist() == b.to_pylist(), sql
+    history = served.query("SELECT count(DISTINCT ticker) AS n FROM refined_quotes_history")
+    assert history.column("n")[0].as_py() > 2  # the history layer keeps the whole universe

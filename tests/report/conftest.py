@@ -72,6 +72,7 @@ def build_synthetic_lake(root: Path) -> Path:
         partition_keys=[Column("dt", "date"), Column("ticker", "string")],
     )
     parts = []
+    history_rows: list[dict[str, object]] = []
     for k, (ticker, base) in enumerate(SYNTH_TICKERS.items()):
         closes: list[float] = []
         for i, day in enumerate(days):
@@ -111,7 +112,26 @@ def build_synthetic_lake(root: Path) -> Path:
                 pa.Table.from_pylist([row], schema=QUOTES),
             )
             parts.append({"dt": day.isoformat(), "ticker": ticker})
+            history_rows.append({"dt": day, "ticker": ticker, **row})
     cat.add_partitions("refined_quotes", parts)
+    # The history layer holds the same rows (the report reads it), as the refine job writes it.
+    from b3lake.jobs.refine.schemas import REFINED_QUOTES_HISTORY
+    from b3lake.lake import history
+
+    written = history.write(
+        storage,
+        "refined/quotes_history/",
+        pa.Table.from_pylist(history_rows, schema=REFINED_QUOTES_HISTORY),
+        REFINED_QUOTES_HISTORY,
+        replace=None,
+    )
+    cat.upsert_table(
+        "refined_quotes_history",
+        location="refined/quotes_history/",
+        columns=_columns(REFINED_QUOTES_HISTORY),
+        partition_keys=[Column("year", "string")],
+    )
+    cat.add_partitions("refined_quotes_history", [{"year": v} for v, _, _ in written.written])
 
     cat.upsert_table(
         "refined_monthly",

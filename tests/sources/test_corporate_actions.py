@@ -268,13 +268,13 @@ def test_extract_lands_one_object_per_issuer_endpoint_and_date(tmp_path: Path) -
     from b3lake.settings import Settings
 
     pipeline = Pipeline(Settings(lake=str(tmp_path / "lake")))
-    report = pipeline.extract_corporate_actions(issuers=["ABEV"], files=[CASH_YML, SUPP_JSON])
+    report = pipeline.extract("corporate_actions", issuer=["ABEV"], files=[CASH_YML, SUPP_JSON])
     assert report.rows_read == 32
     keys = sorted(w.key for w in report.writes)
     assert "raw/corporate_actions/dt=2021-01-13/ABEV_GetListedCashDividends.parquet" in keys
     assert "raw/corporate_actions/dt=2021-12-17/ABEV_GetListedSupplementCompany.parquet" in keys
     assert all(w.written for w in report.writes)
-    again = pipeline.extract_corporate_actions(issuers=["ABEV"], files=[CASH_YML, SUPP_JSON])
+    again = pipeline.extract("corporate_actions", issuer=["ABEV"], files=[CASH_YML, SUPP_JSON])
     assert again.objects_written == 0 and again.objects_unchanged == len(report.writes)
     with pytest.raises(SourceError, match="--issuer"):
-        pipeline.extract_corporate_actions()
+        pipeline.extract("corporate_actions")

@@ -16,6 +16,7 @@ import responses
 
 from b3lake.errors import FetchError, ParseError
 from b3lake.sources import ibov
+from b3lake.sources.base import findings_of
 from b3lake.sources.numbers import guess_language, parse_decimal, parse_int
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ibov"
@@ -150,13 +151,13 @@ def _csv_with(old: bytes, new: bytes) -> bytes:
     return data.replace(old, new, 1)
 
 
-def test_csv_malformed_reductor_names_field_and_value() -> None:
+def test_csv_malformed_reductor_lands_null_with_a_finding_naming_file_line_and_field() -> None:
     data = _csv_with(b"Redutor;;;15.019.274,20202473", b"Redutor;;;18.296.80337677573")
-    with pytest.raises(ParseError) as info:
-        ibov.parse_portfolio_csv(data, source_name="IBOVDia.csv")
-    message = str(info.value)
-    assert "[reductor]" in message and "18.296.80337677573" in message
-    assert "IBOVDia.csv:86" in message  # the Redutor row is line 86
+    table = ibov.parse_portfolio_csv(data, source_name="IBOVDia.csv")
+    assert table.num_rows == 82 and table.column("reductor").null_count == 82
+    [finding] = findings_of(table)
+    assert (finding.source, finding.line, finding.field) == ("IBOVDia.csv", 86, "reductor")
+    assert "18.296.80337677573" in str(finding) and str(finding).startswith("IBOVDia.csv:86 ")
 
 
 def test_csv_weights_must_sum_to_100() -> None:
@@ -265,15 +266,16 @@ def test_wrong_language_is_caught_not_misread(day_doc: dict[str, Any]) -> None:
         ibov.parse_portfolio_json(day_doc, source_name="x", language="pt-br")
 
 
-def test_json_malformed_reductor() -> None:
+def test_json_malformed_reductor_lands_null_with_a_finding() -> None:
     doc = json.loads(THEORETICAL_JSON.read_text(encoding="utf-8"))
     doc["header"]["reductor"] = "18.296.80337677573"
-    with pytest.raises(ParseError) as info:
-        ibov.parse_portfolio_json(
-            doc, source_name="t.json", language="pt-br", portfolio_date=dt.date(2022, 1, 3)
-        )
-    assert str(info.value).startswith("t.json [reductor]: ")
-    assert "'18.296.80337677573'" in str(info.value)
+    table = ibov.parse_portfolio_json(
+        doc, source_name="t.json", language="pt-br", portfolio_date=dt.date(2022, 1, 3)
+    )
+    assert table.num_rows == 92 and table.column("reductor").null_count == 92
+    [finding] = findings_of(table)
+    assert str(finding).startswith("t.json [reductor]: reductor is malformed: stored as null")
+    assert "'18.296.80337677573'" in str(finding)
 
 
 def test_json_weights_must_sum_to_100(day_doc: dict[str, Any]) -> None:
@@ -428,9 +430,11 @@ def test_fetch_errors_name_the_url(day_doc: dict[str, Any]) -> None:
         ibov.fetch_portfolio("IBOV")
 
     responses.replace(responses.GET, url, body="oops", status=503)
-    with pytest.raises(FetchError, match="HTTP 503") as info:
-        ibov.fetch_portfolio("IBOV")
+    calls, waits = len(responses.calls), list[float]()
+    with pytest.raises(FetchError, match="gave up after 4 attempts: HTTP 503") as info:
+        ibov.fetch_portfolio("IBOV", sleep=waits.append)
     assert url in str(info.value)
+    assert len(responses.calls) - calls == 4 and waits == [2.0, 4.0, 8.0]  # the shared policy
 
     responses.replace(responses.GET, url, json={"page": {"totalPages": 0}, "results": None})
     with pytest.raises(FetchError, match="no results"):
@@ -440,7 +444,8 @@ def test_fetch_errors_name_the_url(day_doc: dict[str, Any]) -> None:
 @responses.activate
 def test_fetch_network_error_and_short_pages(day_doc: dict[str, Any]) -> None:
     with pytest.raises(FetchError, match="request failed"):
-        ibov.fetch_portfolio("IBOV")  # nothing registered: responses refuses the connection
+        # Nothing registered: responses refuses the connection (transient: retried, then given up).
+        ibov.fetch_portfolio("IBOV", sleep=lambda _: None)
     first = _pages(day_doc, 30)[0]
     first["page"]["totalPages"] = 1  # B3 announces 87 rows but serves one page
     responses.get(ibov.portfolio_url("IBOV", language="en-us", page_size=30), json=first)

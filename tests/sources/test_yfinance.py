@@ -189,7 +189,7 @@ def test_defaults_to_last_completed_b3_session(monkeypatch: pytest.MonkeyPatch) 
     # Ash Wednesday 2019-03-06, 10:00 in Sao Paulo: Mon/Tue were Carnival, so D-1 is Fri 03-01.
     now = dt.datetime(2019, 3, 6, 10, tzinfo=b3cal.B3_TZ)
     real = b3cal.last_completed_session
-    monkeypatch.setattr(yfs.b3cal, "last_completed_session", lambda: real(now))
+    monkeypatch.setattr(b3cal, "last_completed_session", lambda: real(now))
     downloader = replay()
     result = yfs.fetch_history(["PETR4"], None, None, downloader=downloader)
     assert downloader.calls == [("PETR4.SA", dt.date(2019, 3, 1), dt.date(2019, 3, 1))]

@@ -30,6 +30,7 @@ locals {
   athena_results_bucket_name = coalesce(var.athena_results_bucket_name, "${local.name_prefix}-athena-${local.account_id}-${local.region}")
 
   glue_job_name         = coalesce(var.glue_job_name, "${local.name_prefix}-refine")
+  visual_job_name       = coalesce(var.visual_job_name, "${local.name_prefix}-visual")
   athena_workgroup      = coalesce(var.athena_workgroup, local.name_prefix)
   trigger_function_name = "${local.name_prefix}-trigger"
   extract_function_name = "${local.name_prefix}-extract"
@@ -78,6 +79,7 @@ module "iam" {
   lake_prefix           = var.lake_prefix
   scripts_bucket_arn    = module.lake_storage.scripts_bucket_arn
   glue_job_name         = local.glue_job_name
+  visual_job_name       = local.visual_job_name
   catalog_database      = var.catalog_database
   trigger_function_name = local.trigger_function_name
   extract_function_name = local.extract_function_name
@@ -107,10 +109,15 @@ module "glue_job" {
 module "trigger" {
   source = "../../modules/trigger"
 
-  function_name      = local.trigger_function_name
-  role_arn           = local.roles.trigger
-  package_path       = "${local.dist_dir}/${local.manifest.lambda.trigger}"
-  environment        = merge(local.lambda_environment, { B3LAKE_GLUE_JOB_NAME = module.glue_job.job_name })
+  function_name = local.trigger_function_name
+  role_arn      = local.roles.trigger
+  package_path  = "${local.dist_dir}/${local.manifest.lambda.trigger}"
+  environment = merge(local.lambda_environment, {
+    B3LAKE_GLUE_JOB_NAME = module.glue_job.job_name
+    # Which job(s) a raw object starts; the visual job is deployed by `b3lake glue deploy-visual-job`.
+    B3LAKE_TRIGGER_JOBS     = var.trigger_jobs
+    B3LAKE_VISUAL__JOB_NAME = local.visual_job_name
+  })
   lake_bucket_id     = module.lake_storage.lake_bucket_id
   lake_bucket_arn    = module.lake_storage.lake_bucket_arn
   filter_prefix      = "${var.lake_prefix}raw/"

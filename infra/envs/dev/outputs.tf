@@ -52,6 +52,9 @@ output "b3lake_environment" {
     export B3LAKE_GLUE_JOB_NAME=${module.glue_job.job_name}
     export B3LAKE_CATALOG_DATABASE=${module.catalog.database_name}
     export B3LAKE_ATHENA_WORKGROUP=${module.athena.workgroup_name}
+    export B3LAKE_VISUAL__JOB_NAME=${local.visual_job_name}
+    export B3LAKE_VISUAL__ROLE_ARN=${local.roles.glue}
+    export B3LAKE_VISUAL__SCRIPT_LOCATION=s3://${module.lake_storage.scripts_bucket_id}/glue/visual/${local.visual_job_name}.py
   EOT
 }
 
@@ -70,6 +73,8 @@ output "next_steps" {
            aws glue get-job-runs --region ${local.region} --job-name ${module.glue_job.job_name} --max-items 5
     4. Query (Athena, workgroup ${module.athena.workgroup_name}; saved queries b3lake-*):
            b3lake query "SELECT dt, ticker, close, ma_21 FROM refined_quotes ORDER BY dt DESC LIMIT 10"
+    5. The Glue Studio visual job (R5; Terraform cannot express its DAG), after step 1:
+           b3lake glue deploy-visual-job
     Failed S3 events land in ${module.trigger.dlq_url}
   EOT
 }

@@ -220,3 +220,20 @@ variable "log_retention_days" {
   type        = number
   default     = 30
 }
+
+variable "trigger_jobs" {
+  description = "Which Glue job a new raw object starts: script (the refine job), visual (the Glue Studio job, deployed after apply by `b3lake glue deploy-visual-job`) or both."
+  type        = string
+  default     = "script"
+
+  validation {
+    condition     = contains(["script", "visual", "both"], var.trigger_jobs)
+    error_message = "trigger_jobs must be script, visual or both."
+  }
+}
+
+variable "visual_job_name" {
+  description = "Name of the Glue Studio visual job (default <project>-<environment>-visual); the trigger may start it."
+  type        = string
+  default     = null
+}

@@ -18,6 +18,8 @@ locals {
   }
 
   glue_job_arn = "arn:${local.partition}:glue:${local.region}:${local.account}:job/${var.glue_job_name}"
+  # The visual job runs as the refine job's role (same reads and writes: raw/, refined/, the catalog).
+  visual_job_arn = var.visual_job_name == null ? null : "arn:${local.partition}:glue:${local.region}:${local.account}:job/${var.visual_job_name}"
   catalog_arns = [
     "arn:${local.partition}:glue:${local.region}:${local.account}:catalog",
     "arn:${local.partition}:glue:${local.region}:${local.account}:database/${var.catalog_database}",
@@ -100,7 +102,7 @@ data "aws_iam_policy_document" "trigger" {
   statement {
     sid       = "StartRefineJob"
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
-    resources = [local.glue_job_arn]
+    resources = compact([local.glue_job_arn, local.visual_job_arn])
   }
 }
 

@@ -24,6 +24,12 @@ variable "glue_job_name" {
   type        = string
 }
 
+variable "visual_job_name" {
+  description = "Name of the Glue Studio visual job the trigger Lambda may also start (null: none)."
+  type        = string
+  default     = null
+}
+
 variable "catalog_database" {
   description = "Glue Data Catalog database the refine job registers tables and partitions in."
   type        = string

@@ -25,6 +25,8 @@ class TableInfo:
     columns: list[Column]
     partition_keys: list[Column]
     partitions: list[dict[str, str]] = field(default_factory=list)
+    # Table properties (Glue ``Parameters``): e.g. Athena partition projection, ``b3lake.tickers``.
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -38,8 +40,10 @@ class Catalog(Protocol):
         location: str,
         columns: list[Column],
         partition_keys: list[Column],
+        parameters: dict[str, str] | None = None,
     ) -> None:
-        """Create the table, or update its schema and location."""
+        """Create the table, or update its schema and location (and ``parameters``, when given:
+        they replace the table's own b3lake and projection properties)."""
 
     def add_partitions(self, name: str, partitions: list[dict[str, str]]) -> None:
         """Register partitions (``{"dt": "2021-01-04", "ticker": "PETR4"}``); existing ones are kept."""

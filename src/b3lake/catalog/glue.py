@@ -157,7 +157,13 @@ class GlueCatalog:
     # -- the port --------------------------------------------------------------------------
 
     def upsert_table(
-        self, name: str, *, location: str, columns: list[Column], partition_keys: list[Column]
+        self,
+        name: str,
+        *,
+        location: str,
+        columns: list[Column],
+        partition_keys: list[Column],
+        parameters: dict[str, str] | None = None,
     ) -> None:
         """Create the external Parquet table, or update its columns and location in place."""
         from botocore.exceptions import BotoCoreError, ClientError
@@ -170,6 +176,7 @@ class GlueCatalog:
                 "classification": "parquet",
                 "EXTERNAL": "TRUE",
                 "parquet.compression": "SNAPPY",
+                **(parameters or {}),
             },
             "PartitionKeys": [{"Name": c.name, "Type": c.type} for c in partition_keys],
             "StorageDescriptor": {
@@ -304,6 +311,7 @@ class GlueCatalog:
             location=self._relative(descriptor.get("Location", "")),
             columns=[Column(c["Name"], c["Type"]) for c in descriptor.get("Columns", [])],
             partition_keys=keys,
+            parameters=dict(table.get("Parameters", {})),
             partitions=self._partitions(table["Name"], [k.name for k in keys])
             if partitions
             else [],

@@ -226,18 +226,26 @@ class LocalCatalog:
     # -- the port --------------------------------------------------------------------------
 
     def upsert_table(
-        self, name: str, *, location: str, columns: list[Column], partition_keys: list[Column]
+        self,
+        name: str,
+        *,
+        location: str,
+        columns: list[Column],
+        partition_keys: list[Column],
+        parameters: dict[str, str] | None = None,
     ) -> None:
         """Write ``table.json`` if it changes; partitions are kept (re-sharded if the first key changes)."""
         self._migrate()
         key = self._table_key(name)
-        table = {
+        table: dict[str, Any] = {
             "name": name,
             "database": self.database,
             "location": location,
             "columns": [asdict(c) for c in columns],
             "partition_keys": [asdict(c) for c in partition_keys],
         }
+        if parameters:  # absent when empty: table.json of other tables keeps its bytes
+            table["parameters"] = dict(sorted(parameters.items()))
         data = _render_table(table)
         old = self.storage.get_bytes(key) if self.storage.exists(key) else None
         if data == old:
@@ -275,6 +283,7 @@ class LocalCatalog:
             location=table["location"],
             columns=[Column(**c) for c in table["columns"]],
             partition_keys=[Column(**c) for c in table["partition_keys"]],
+            parameters=dict(table.get("parameters", {})),
             partitions=self._all_partitions(table["name"]) if partitions else [],
         )
 

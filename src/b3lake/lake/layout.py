@@ -19,7 +19,15 @@ REFINED = "refined"
 QUARANTINE = "quarantine"
 SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
 
-RAW_SOURCES = ("cotahist", "ibov_portfolio", "yfinance", "corporate_actions")
+
+def _registered_sources() -> tuple[str, ...]:
+    from b3lake.sources import registry
+
+    return registry.raw_names()
+
+
+# The raw/<source>/ prefixes: a view of the sources registered at import (b3lake.sources.registry).
+RAW_SOURCES = _registered_sources()
 
 # Refined tables: catalog name -> (prefix under refined/, partition keys).
 REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -4,7 +4,8 @@ Writing raw objects to S3 is all it does; S3's notification then fires the trigg
 settings come from the same ``B3LAKE_*`` variables as everywhere else (``B3LAKE_SOURCES``,
 ``B3LAKE_TICKERS``, ``B3LAKE_INDEXES``, ``B3LAKE_LAKE``).
 
-The scheduler event may carry ``{"date": "YYYY-MM-DD"}`` to re-extract a given session.
+The scheduler event may carry ``{"date": "YYYY-MM-DD"}`` to re-extract a given session. What each
+source lands for a session is its own declaration (``Source.scheduled``, see b3lake.sources.registry).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ log.setLevel(logging.INFO)
 def handler(event: dict[str, Any] | None, context: Any = None) -> dict[str, Any]:
     from b3lake.pipeline import Pipeline
     from b3lake.settings import load_settings
-    from b3lake.sources import calendar
+    from b3lake.sources import calendar, registry
 
     event = event or {}
     settings = getattr(context, "b3lake_settings", None) or load_settings()
@@ -43,20 +44,14 @@ def handler(event: dict[str, Any] | None, context: Any = None) -> dict[str, Any]
     pipeline = getattr(context, "b3lake_pipeline", None) or Pipeline(settings)
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for source in settings.sources:
+    for name in settings.sources:
         try:
-            if source == "cotahist":
-                report = pipeline.extract_cotahist(year=day.year, day=day)
-                results[source] = report.line()
-            elif source == "ibov":
-                for index in settings.indexes:
-                    results[f"ibov:{index}"] = pipeline.extract_ibov(index=index).line()
-            elif source == "yfinance":
-                report = pipeline.extract_yfinance(tickers=settings.tickers, start=day, end=day)
-                results[source] = report.line()
+            source = registry.get(name)
+            for label, options in source.scheduled(day, settings):
+                results[label] = pipeline.extract(source, **options).line()
         except B3LakeError as exc:  # one failing source does not stop the others
-            errors[source] = str(exc)
-            log.error(json.dumps({"source": source, "error": str(exc)}))
+            errors[name] = str(exc)
+            log.error(json.dumps({"source": name, "error": str(exc)}))
     outcome = {"date": day.isoformat(), "sources": results, "errors": errors}
     log.info(json.dumps(outcome))
     if errors:

@@ -1,4 +1,5 @@
-"""Trigger Lambda: an S3 ``ObjectCreated`` on ``raw/`` starts the refine job, and nothing else.
+"""Trigger Lambda: an S3 ``ObjectCreated`` on ``raw/`` starts the refine job, and nothing else
+(or the Glue Studio visual job, or both: ``B3LAKE_TRIGGER_JOBS``, see ``TriggerConfig.jobs``).
 
 Imports only the standard library, boto3 (in the Lambda runtime) and light b3lake modules, so its
 zip holds just the package source. Locally, the event bus passes a context whose ``b3lake_launcher``

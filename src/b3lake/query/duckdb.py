@@ -14,7 +14,8 @@ footer. Now:
 * ``refined_quotes`` is served from the history layer (``refined_quotes_history``, one sorted
   file a year) when the lake has it: the refine job writes both from the same Arrow table, so the
   rows are the same (tests/query/test_duckdb_history.py proves it). The view selects the R6
-  table's columns in its order (file columns, then ``dt``, ``ticker``).
+  table's columns in its order (file columns, then ``dt``, ``ticker``), and keeps to the
+  tickers the R6 table holds when the job narrowed it (``b3lake.tickers`` in its properties).
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def transpile(sql: str, *, read: str = "trino") -> str:
     sqlglot does the dialect work; ``format_datetime`` (a Joda pattern, which sqlglot passes
     through) becomes ``strftime``.
     """
+    return _translate(sql, read=read)[0]
+
+
+def _translate(sql: str, *, read: str = "trino") -> tuple[str, list[str]]:
+    """:func:`transpile` and the tables the statement reads (one parse for both)."""
     import sqlglot
     from sqlglot import exp
 
@@ -83,7 +89,16 @@ def transpile(sql: str, *, read: str = "trino") -> str:
             )
         return node
 
-    return statements[0].transform(rewrite).sql(dialect="duckdb")
+    tree = statements[0]
+    return tree.transform(rewrite).sql(dialect="duckdb"), _tables_of(tree)
+
+
+def _tables_of(tree: Any) -> list[str]:
+    from sqlglot import exp
+
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    names = {t.name.lower() for t in tree.find_all(exp.Table) if t.name}
+    return sorted(names - ctes)
 
 
 def _duck_type(hive: str) -> str:
@@ -110,21 +125,19 @@ def _empty_view_sql(table: TableInfo) -> str:
 
 
 # A table -> the table that holds the same rows in a layout DuckDB reads fast.
+TICKERS_PARAMETER = "b3lake.tickers"  # b3lake.catalog.projection.TICKERS (a narrowed R6 table)
 SERVED_FROM = {"refined_quotes": "refined_quotes_history"}
 
 
 def referenced_tables(sql: str) -> list[str]:
     """The table names a (Trino) statement reads, lower-cased, without CTE names."""
     import sqlglot
-    from sqlglot import exp
 
     try:
         tree = sqlglot.parse_one(sql, read="trino")
     except sqlglot.errors.ParseError:
         return []
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    names = {t.name.lower() for t in tree.find_all(exp.Table) if t.name}
-    return sorted(names - ctes)
+    return _tables_of(tree)
 
 
 class DuckDBQueryEngine:
@@ -159,8 +172,14 @@ class DuckDBQueryEngine:
         path = glob.replace("'", "''")
         names = [c.name for c in [*table.columns, *table.partition_keys]]
         cols = ", ".join(f'"{n}"' for n in names)
+        where = ""
+        narrowed = table.parameters.get(TICKERS_PARAMETER, "")
+        if narrowed:  # the R6 table holds these tickers only (``--r6_tickers``)
+            values = ", ".join("'" + t.replace("'", "''") + "'" for t in narrowed.split(","))
+            where = f" WHERE ticker IN ({values})"
         return (
-            f"CREATE OR REPLACE VIEW \"{table.name}\" AS SELECT {cols} FROM read_parquet('{path}')"
+            f'CREATE OR REPLACE VIEW "{table.name}" AS SELECT {cols} FROM '
+            f"read_parquet('{path}'){where}"
         )
 
     def _ensure_sql_view(self, con: Any, name: str) -> bool:
@@ -223,9 +242,10 @@ class DuckDBQueryEngine:
     def query(self, sql: str) -> pa.Table:
         import duckdb
 
-        con = self.views(referenced_tables(sql))
+        duck_sql, tables = _translate(sql)
+        con = self.views(tables)
         try:
-            return con.execute(transpile(sql)).to_arrow_table()
+            return con.execute(duck_sql).to_arrow_table()
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
             raise QueryError(message, source=sql.strip()[:80]) from exc

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
     from b3lake.query import QueryEngine
 
-QUOTES = "refined_quotes"
+# The history layer: the rows of refined_quotes in one file a year (Athena scans 20 partitions
+# for 20 years instead of ~5 M; DuckDB reads a few row groups for a ticker). Date ranges also
+# bound its ``year`` partition (see :func:`quotes_range`).
+QUOTES = "refined_quotes_history"
 MONTHLY = "refined_monthly"
 PORTFOLIO = "refined_ibov_portfolio"
 QUARANTINE = ("quarantine_quotes", "quarantine_ibov_portfolio")
@@ -57,6 +60,17 @@ def dt_range(start: dt.date | None, end: dt.date | None, column: str = "dt") -> 
     return " AND ".join(parts)
 
 
+def quotes_range(start: dt.date | None, end: dt.date | None) -> str:
+    """:func:`dt_range` plus the same bounds on the history layer's ``year`` partition (Athena
+    prunes partitions on partition keys only)."""
+    parts = [dt_range(start, end)] if (start or end) else []
+    if start is not None:
+        parts.append(f"year >= '{start.year:04d}'")
+    if end is not None:
+        parts.append(f"year <= '{end.year:04d}'")
+    return " AND ".join(parts)
+
+
 def month_range(start: dt.date | None, end: dt.date | None) -> str:
     """The months touching ``start..end`` (``month`` is a 'YYYY-MM' string partition)."""
     parts = []
@@ -78,7 +92,7 @@ def top_tickers_sql(
     (the report's default selection: a one-off block trade should not crowd out the blue chips)."""
     return (
         "SELECT ticker, sum(traded_value) AS traded_value, count(DISTINCT dt) AS sessions "
-        f"FROM {QUOTES}{_where(dt_range(start, end))} GROUP BY ticker "
+        f"FROM {QUOTES}{_where(quotes_range(start, end))} GROUP BY ticker "
         f"HAVING count(DISTINCT dt) >= {int(min_sessions)} "
         f"ORDER BY traded_value DESC, ticker LIMIT {int(limit)}"
     )
@@ -89,7 +103,8 @@ def quotes_sql(tickers: list[str], start: dt.date | None, end: dt.date | None) -
     return (
         "SELECT dt, ticker, source, name, open, high, low, close, volume, traded_value, "
         "trades, ma_5, ma_7, ma_21, pct_change "
-        f"FROM {QUOTES}{_where(_in(tickers), dt_range(start, end))} ORDER BY ticker, dt, source"
+        f"FROM {QUOTES}{_where(_in(tickers), quotes_range(start, end))} "
+        "ORDER BY ticker, dt, source"
     )
 
 
@@ -118,7 +133,7 @@ def sessions_sql(start: dt.date | None, end: dt.date | None) -> str:
     """Rows and tickers per session: the coverage the data-quality panel shows."""
     return (
         "SELECT dt, count(*) AS n_rows, count(DISTINCT ticker) AS tickers "
-        f"FROM {QUOTES}{_where(dt_range(start, end))} GROUP BY dt ORDER BY dt"
+        f"FROM {QUOTES}{_where(quotes_range(start, end))} GROUP BY dt ORDER BY dt"
     )
 
 

@@ -1,1 +1,2 @@
-"""Source adapters: one module per B3 data source (pure parsers plus HTTP clients)."""
+"""Sources: one declaration each (see :mod:`b3lake.sources.base`), listed once in
+:mod:`b3lake.sources.registry`; plus the shared helpers (``http``, ``numbers``, ``calendar``)."""

@@ -201,3 +201,14 @@ def test_visual_job_cli_reads_the_settings_from_the_environment(
             "Table": "raw_cotahist",
         }
     }
+
+
+@pytest.mark.parametrize(
+    "command", ["visual-job", "deploy-visual-job", "diff-visual-job", "run-visual-job"]
+)
+def test_visual_glue_commands_have_help_with_an_example(command: str) -> None:
+    from b3lake.cli import app
+
+    result = CliRunner().invoke(app, ["glue", command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output

@@ -9,58 +9,23 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from b3lake.sources.registry import raw_columns
+
 # ---------------------------------------------------------------------------------------- raw
 # The raw columns the job reads (a projection of docs/architecture.md's raw schemas).
-RAW_COTAHIST = pa.schema(
-    [
-        ("datpre", pa.date32()),
-        ("codbdi", pa.string()),
-        ("codneg", pa.string()),
-        ("tpmerc", pa.string()),
-        ("nomres", pa.string()),
-        ("especi", pa.string()),
-        ("prazot", pa.string()),
-        ("preabe", pa.decimal128(13, 2)),
-        ("premax", pa.decimal128(13, 2)),
-        ("premin", pa.decimal128(13, 2)),
-        ("premed", pa.decimal128(13, 2)),
-        ("preult", pa.decimal128(13, 2)),
-        ("totneg", pa.int64()),
-        ("quatot", pa.int64()),
-        ("voltot", pa.decimal128(18, 2)),
-        ("fatcot", pa.int32()),
-        ("codisi", pa.string()),
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-    ]
+# Types come from each source's declaration (b3lake.sources.registry); the job names the columns.
+RAW_COTAHIST = raw_columns(
+    "cotahist",
+    "datpre codbdi codneg tpmerc nomres especi prazot preabe premax premin premed preult totneg "
+    "quatot voltot fatcot codisi source_file line_number",
 )
-RAW_YFINANCE = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("date", pa.date32()),
-        ("open", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-        ("close", pa.float64()),
-        ("volume", pa.int64()),
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-    ]
+RAW_YFINANCE = raw_columns(
+    "yfinance", "ticker date open high low close volume source_file line_number"
 )
-RAW_IBOV_PORTFOLIO = pa.schema(
-    [
-        ("index", pa.string()),
-        ("portfolio_date", pa.date32()),
-        ("ticker", pa.string()),
-        ("asset", pa.string()),
-        ("share_type", pa.string()),
-        ("sector", pa.string()),
-        ("theoretical_quantity", pa.int64()),
-        ("participation", pa.float64()),
-        ("segment", pa.int8()),
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-    ]
+RAW_IBOV_PORTFOLIO = raw_columns(
+    "ibov_portfolio",
+    "index portfolio_date ticker asset share_type sector theoretical_quantity participation "
+    "segment source_file line_number",
 )
 RAW_INPUTS: dict[str, pa.Schema] = {
     "cotahist": RAW_COTAHIST,

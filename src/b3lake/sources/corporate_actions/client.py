@@ -5,9 +5,10 @@ the company's ``tradingName`` (``AMBEV S/A``), which is what ``GetListedCashDivi
 by (``AMBEVSA``: letters and digits only, as B3's own site sends it). Cash dividends are paged:
 every page is followed and the rows must add up to the announced ``totalRecords``.
 
-Retries: a connection error, a timeout, HTTP 429 or 5xx is retried (``retries`` times, waiting
-``backoff * 2**attempt`` seconds; ``sleep`` is injectable so tests do not wait). Any other HTTP
-error, an HTML page or an empty body raises FetchError naming the URL at once.
+Every GET goes through the shared helper (b3lake.sources.http): a connection error, a timeout,
+HTTP 408/425/429 or 5xx is retried (``retries`` times, waiting ``backoff * 2**(attempt - 1)``
+seconds; ``sleep`` is injectable so tests do not wait). Any other HTTP error, an HTML page or an
+empty body raises FetchError naming the URL at once.
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import requests
 
 from b3lake.errors import FetchError
 from b3lake.sources.corporate_actions import parse
+from b3lake.sources.http import Http, get_bytes
+
+if TYPE_CHECKING:
+    import requests
 
 BASE_URL = "https://sistemaswebb3-listados.b3.com.br/listedCompaniesProxy/CompanyCall"
 PAGE_SIZE = 100
 TIMEOUT = 30.0
 RETRIES = 3
 BACKOFF = 1.0
-_RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
 def encode_params(params: Mapping[str, Any]) -> str:
@@ -56,7 +59,7 @@ def cash_dividends_url(
 
 
 def get_body(
-    session: requests.Session,
+    session: requests.Session | None,
     url: str,
     *,
     timeout: float = TIMEOUT,
@@ -64,28 +67,15 @@ def get_body(
     backoff: float = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bytes:
-    """The body of a GET, retrying transient failures (see the module docstring)."""
-    last = ""
-    for attempt in range(retries + 1):
-        if attempt:
-            sleep(backoff * 2 ** (attempt - 1))
-        try:
-            response = session.get(url, timeout=timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            last = f"request failed: {exc}"
-            continue
-        except requests.RequestException as exc:
-            raise FetchError(f"request failed: {exc}", source=url) from exc
-        if response.status_code in _RETRY_STATUS:
-            last = f"HTTP {response.status_code}"
-            continue
-        if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code}", source=url, value=response.text[:80])
-        body = response.content
-        if not body.strip():
-            raise FetchError("empty response", source=url)
-        return body
-    raise FetchError(f"{last} (gave up after {retries + 1} attempts)", source=url)
+    """The body of a GET, retrying transient failures (the shared policy of b3lake.sources.http)."""
+    return get_bytes(
+        url,
+        session=session,
+        timeout_seconds=timeout,
+        retries=retries,
+        backoff_seconds=backoff,
+        sleep=sleep,
+    )
 
 
 def fetch_issuer(
@@ -103,10 +93,21 @@ def fetch_issuer(
     """Both endpoints' rows for ``issuer`` (``source_file`` is each endpoint's first URL)."""
     code = parse.normalize_issuer(issuer)
     assert code is not None
-    http = session or requests.Session()
+    with Http(
+        session, timeout_seconds=timeout, retries=retries, backoff_seconds=backoff, sleep=sleep
+    ) as http:  # one session for every page, closed afterwards unless it is the caller's
+        return _fetch_issuer(http, code, trading_name, page_size, ingested_at)
 
+
+def _fetch_issuer(
+    http: Http,
+    code: str,
+    trading_name: str | None,
+    page_size: int,
+    ingested_at: dt.datetime | None,
+) -> pa.Table:
     def get(url: str) -> Any:
-        body = get_body(http, url, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
+        body = http.get(url)
         return parse._json(parse._decode(body, source=url), source=url)
 
     first = supplement_url(code)

@@ -1,4 +1,4 @@
-"""B3 COTAHIST ("Séries Históricas") files: a strict, vectorised parser and the real downloader.
+"""B3 COTAHIST ("Séries Históricas") files: a strict, vectorised parser.
 
 COTAHIST is fixed width: a ``00COTAHIST`` header, 245-character type-01 records, and a
 ``99COTAHIST`` trailer whose count (positions 32-42) covers every line. An annual file has
@@ -13,36 +13,28 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from b3lake.errors import FetchError, ParseError
-
-if TYPE_CHECKING:
-    import requests
+from b3lake.errors import ParseError
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "RAW_COTAHIST_SCHEMA",
     "RECORD_LENGTH",
-    "cotahist_file_name",
-    "download_cotahist",
+    "ZIP_MAGIC",
     "parse_cotahist",
     "split_by_session",
 ]
 
 RECORD_LENGTH = 245
-DEFAULT_BASE_URL = "https://bvmf.bmfbovespa.com.br/InstDados/SerHist/"
 # DATVEN for instruments without an expiry; stored as null rather than a fake date in 9999.
 NO_EXPIRY = 99991231
 
@@ -121,7 +113,7 @@ _FIELDS = (
 )
 _FIELD_ORDER = {f.name: i for i, f in enumerate(_FIELDS)}
 _TRAILER_COUNT = slice(31, 42)  # positions 32-42
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # Rows per block: all field slices of one block stay in the CPU cache (about 4 MB of records).
 _BLOCK_ROWS = 16384
 _THREADS = min(4, os.cpu_count() or 1)
@@ -459,7 +451,7 @@ def parse_cotahist(
     Raises :class:`ParseError` naming file, line and field on the first problem in the file.
     """
     raw, source = _read_input(data, source_name)
-    is_zip = raw[:4] in _ZIP_MAGIC
+    is_zip = raw[:4] in ZIP_MAGIC
     if raw and not is_zip and source.lower().endswith(".zip"):
         if raw.lstrip()[:1] == b"<":
             raise ParseError("an HTML page, not a zip archive", source=source)
@@ -491,106 +483,3 @@ def split_by_session(table: pa.Table) -> dict[dt.date, pa.Table]:
         epoch + dt.timedelta(days=int(days[a])): table.slice(int(a), int(b - a))
         for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     }
-
-
-# ------------------------------------------------------------------------- download
-
-
-def cotahist_file_name(year: int, month: int | None = None, day: dt.date | None = None) -> str:
-    """B3's name for the file: ``COTAHIST_A2019.ZIP``, ``_M012020.ZIP`` or ``_D02012020.ZIP``."""
-    if day is not None:
-        if day.year != year or (month is not None and month != day.month):
-            raise ValueError(f"day {day} is not in year={year}, month={month}")
-        return f"COTAHIST_D{day:%d%m%Y}.ZIP"
-    if month is not None:
-        if not 1 <= month <= 12:
-            raise ValueError(f"month must be 1..12, got {month}")
-        return f"COTAHIST_M{month:02d}{year:04d}.ZIP"
-    return f"COTAHIST_A{year:04d}.ZIP"
-
-
-_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-def download_cotahist(
-    *,
-    year: int,
-    month: int | None = None,
-    day: dt.date | None = None,
-    session: requests.Session | None = None,
-    base_url: str = DEFAULT_BASE_URL,
-    retries: int = 3,
-    backoff_seconds: float = 2.0,
-    timeout_seconds: float = 120.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bytes:
-    """The zip bytes of one COTAHIST file from B3 (annual, monthly with ``month``, daily with
-    ``day``).
-
-    Connection errors, timeouts and 408/429/5xx are retried ``retries`` times with exponential
-    backoff; any other HTTP error, an HTML page, an empty body or a body that is not a complete
-    zip raises :class:`FetchError` naming the URL. ``session`` is injectable for tests.
-    """
-    import requests
-
-    name = cotahist_file_name(year, month, day)
-    url = base_url.rstrip("/") + "/" + name
-    own_session = session is None
-    http = session if session is not None else requests.Session()
-    transient = (
-        requests.ConnectionError,
-        requests.Timeout,
-        requests.exceptions.ChunkedEncodingError,
-        requests.exceptions.ContentDecodingError,
-    )
-    last: FetchError | None = None
-    try:
-        for attempt in range(max(retries, 0) + 1):
-            if attempt:
-                sleep(backoff_seconds * 2 ** (attempt - 1))
-            try:
-                response = http.get(url, timeout=timeout_seconds)
-                body = response.content
-            except transient as exc:
-                last = FetchError(f"request failed: {exc}", source=url)
-                continue
-            except requests.RequestException as exc:
-                raise FetchError(f"request failed: {exc}", source=url) from exc
-            status = response.status_code
-            if status in _RETRY_STATUS:
-                last = FetchError(f"HTTP {status} {response.reason}", source=url, value=status)
-                continue
-            if status >= 400:
-                hint = " (no such file: a weekend, a holiday or not published yet?)"
-                raise FetchError(
-                    f"HTTP {status} {response.reason}" + (hint if status == 404 else ""),
-                    source=url,
-                    value=status,
-                )
-            problem = _body_problem(body, response.headers.get("Content-Type", ""))
-            if problem == "truncated":
-                last = FetchError("truncated zip (incomplete download)", source=url)
-                continue
-            if problem:
-                raise FetchError(problem, source=url, value=body[:80].decode("latin-1"))
-            return body
-    finally:
-        if own_session:
-            http.close()
-    assert last is not None
-    raise FetchError(f"gave up after {retries + 1} attempts: {last.message}", source=url)
-
-
-def _body_problem(body: bytes, content_type: str) -> str:
-    """Why a 200 response is not a COTAHIST zip ("" when it is one)."""
-    if not body:
-        return "empty response body"
-    if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
-        return "an HTML page instead of a zip (B3's error or maintenance page)"
-    if body[:4] not in _ZIP_MAGIC:
-        return "not a zip archive"
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)):
-            return ""
-    except zipfile.BadZipFile:
-        return "truncated"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import math
 import re
@@ -26,6 +27,7 @@ import pyarrow as pa
 
 from b3lake.errors import FetchError, ParseError, SourceError
 from b3lake.sources import calendar as b3cal
+from b3lake.sources.http import retrying
 
 SCHEMA = pa.schema(
     [
@@ -313,7 +315,8 @@ def fetch_history(
     Calls yfinance with ``auto_adjust=False``: ``open..close`` are unadjusted, ``adj_close`` is
     Yahoo's adjusted close. ``start``/``end`` default to the last completed B3 session (D-1 by the
     B3 calendar). A downloader exception is retried up to ``retries`` more times, sleeping
-    ``backoff * 2**attempt`` seconds; when all attempts fail FetchError is raised. A ticker with
+    ``backoff * 2**attempt`` seconds (the shared policy of :func:`b3lake.sources.http.retrying`);
+    when all attempts fail FetchError is raised. A ticker with
     no rows is listed in ``missing`` and the others are still returned.
     """
     if end is None:
@@ -328,17 +331,15 @@ def fetch_history(
     for ticker in dict.fromkeys(normalize_ticker(t) for t in tickers):
         symbol = yahoo_symbol(ticker)
         source = _source_name(symbol, start, end)
-        frame = None
-        for attempt in range(retries + 1):
-            try:
-                frame = download(symbol, start, end)
-                break
-            except Exception as exc:  # yfinance raises anything from curl/requests/json
-                if attempt >= retries:
-                    raise FetchError(
-                        f"download failed after {attempt + 1} attempts: {exc}", source=source
-                    ) from exc
-                sleep(backoff * 2**attempt)
+        frame = retrying(
+            functools.partial(download, symbol, start, end),
+            source=source,
+            retries=retries,
+            backoff_seconds=backoff,
+            sleep=sleep,
+            # yfinance raises anything from curl/requests/json: every exception is retried.
+            transient=lambda exc: True,
+        )
         if frame is None or len(frame) == 0:
             missing.append(ticker)
             continue

@@ -1,0 +1,67 @@
+"""Athena partition projection properties of the R6 table, kept by the job in both catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from b3lake.catalog import Column, projection
+from b3lake.catalog.glue import GlueCatalog
+
+COLUMNS = [Column("close", "double")]
+KEYS = [Column("dt", "date"), Column("ticker", "string")]
+
+
+def test_the_ticker_list_only_grows_and_the_range_starts_at_the_first_session() -> None:
+    first = projection.r6_parameters({}, ["2021-01-05"], ["VALE3", "PETR4"])
+    assert first["projection.ticker.values"] == "PETR4,VALE3"
+    assert first["projection.dt.range"] == "2021-01-05,NOW"
+    assert first["projection.enabled"] == "true" and projection.TICKERS not in first
+    later = projection.r6_parameters(first, ["2021-01-04", "2021-02-01"], ["ABEV3"], ("PETR4",))
+    assert later["projection.ticker.values"] == "ABEV3,PETR4,VALE3"
+    assert later["projection.dt.range"] == "2021-01-04,NOW"
+    assert later[projection.TICKERS] == "PETR4"
+    assert projection.r6_parameters({}, [], []) == {}  # nothing written yet: no projection
+    # Twenty years of calendar days x the whole market, against x ~100 tickers.
+    days = (dt.date(2006, 1, 1), dt.date(2025, 12, 31))
+    assert projection.full_scan_partitions(*days, 2000) > 1_000_000
+    assert projection.full_scan_partitions(*days, 100) < 1_000_000
+
+
+@pytest.fixture
+def glue() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("glue", region_name="us-east-1")
+
+
+@pytest.mark.aws
+def test_glue_keeps_the_projection_properties(glue: Any) -> None:
+    catalog = GlueCatalog("default", lake="s3://b3lake-lake/lake")
+    params = projection.r6_parameters({}, ["2021-01-04"], ["PETR4"])
+    catalog.upsert_table(
+        "refined_quotes",
+        location="refined/quotes/",
+        columns=COLUMNS,
+        partition_keys=KEYS,
+        parameters=params,
+    )
+    table = glue.get_table(DatabaseName="default", Name="refined_quotes")["Table"]
+    assert table["Parameters"]["projection.ticker.values"] == "PETR4"
+    assert table["Parameters"]["classification"] == "parquet"
+    info = catalog.get_table("refined_quotes", partitions=False)
+    assert info.parameters["projection.dt.range"] == "2021-01-04,NOW" and info.partitions == []
+    more = projection.r6_parameters(info.parameters, ["2021-01-05"], ["VALE3"])
+    catalog.upsert_table(
+        "refined_quotes",
+        location="refined/quotes/",
+        columns=COLUMNS,
+        partition_keys=KEYS,
+        parameters=more,
+    )
+    got = glue.get_table(DatabaseName="default", Name="refined_quotes")["Table"]["Parameters"]
+    assert got["projection.ticker.values"] == "PETR4,VALE3"
