@@ -55,7 +55,9 @@ def land(storage: Storage, table: pa.Table) -> list[str]:
             pc.and_(pc.equal(table["issuer"], issuer), pc.equal(table["endpoint"], endpoint))
         )
         for day, rows in ca.split_by_date(part).items():
-            keys.append(writer.write(ca.SOURCE, day, rows, ca.object_name(issuer, endpoint)).key)
+            keys.append(
+                writer.write("corporate_actions", day, rows, ca.object_name(issuer, endpoint)).key
+            )
     return keys
 
 
