@@ -193,9 +193,24 @@ class AthenaQueryEngine:
         rows = [(r + [None] * width)[:width] for r in rows]
         return result_to_arrow(column_info, rows)
 
+    def ensure_views(self, sql: str) -> None:
+        """``CREATE OR REPLACE VIEW`` (once per engine) for the views ``sql`` names
+        (``b3lake.query.views``: adjusted_quotes…), so they exist in the Glue catalog."""
+        from b3lake.query import views
+
+        done: set[str] = self.__dict__.setdefault("_views_created", set())
+        for view in views.named_in(sql):
+            if view.name in done:
+                continue
+            ddl = views.create_statement(view)
+            self.wait(self.start(ddl), ddl)
+            done.add(view.name)
+
     def query(self, sql: str) -> pa.Table:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if not sql.lstrip().upper().startswith("CREATE"):
+            self.ensure_views(sql)
         execution_id = self.start(sql)
         try:
             execution = self.wait(execution_id, sql)

@@ -202,9 +202,27 @@ class DuckDBQueryEngine:
             f"read_parquet('{path}'){where}"
         )
 
+    def _ensure_sql_view(self, con: Any, name: str) -> bool:
+        """A view of ``b3lake.query.views`` (adjusted_quotes…) over its catalogued tables; False
+        when ``name`` is not one. Not made (an unknown table) when an input is not catalogued."""
+        from b3lake.query import views
+
+        view = views.by_name(name)
+        if view is None:
+            return False
+        if name in self._views or not views.can_create(view, set(self._tables)):
+            return True
+        self._views.add(name)
+        for need in view.needs:
+            self._ensure_view(con, need)
+        con.execute(transpile(views.create_statement(view)))
+        return True
+
     def _ensure_view(self, con: Any, name: str) -> None:
         import duckdb
 
+        if self._ensure_sql_view(con, name):
+            return
         table = self._tables.get(name)
         if table is None or name in self._views:
             return

@@ -448,3 +448,61 @@ def quarantine_figure(quarantine: dict[str, pa.Table | pd.DataFrame | None]) -> 
         fig.update_xaxes(tick0=0, dtick=1, range=[0, longest * 1.15])
     fig.update_yaxes(automargin=True)
     return fig
+
+
+def returns(adjusted: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """Per ticker: first and last session, price return (as traded) and total return (adjusted
+    for B3's corporate actions: dividends reinvested, splits neutral) over the range."""
+    import pandas as pd
+
+    df = one_source(frame(adjusted)).sort_values(["ticker", "dt"])
+    rows = []
+    for ticker, g in df.groupby("ticker", sort=True):
+        first, last = g.iloc[0], g.iloc[-1]
+        rows.append(
+            {
+                "ticker": ticker,
+                "first": first["dt"],
+                "last": last["dt"],
+                "price_return": last["close"] / first["close"] - 1,
+                "total_return": last["adj_close"] / first["adj_close"] - 1,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def adjusted_figure(adjusted: pa.Table | pd.DataFrame, ticker: str) -> go.Figure:
+    """One ticker's close as traded and backward-adjusted (the latest close is the same)."""
+    import plotly.graph_objects as go
+
+    df = one_source(frame(adjusted))
+    df = df[df["ticker"] == ticker].sort_values("dt")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=df["dt"],
+            y=df["close"],
+            name="close (as traded)",
+            line={"color": "#999999"},
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra>close</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=df["dt"],
+            y=df["adj_close"],
+            name="adjusted close",
+            line={"color": "#0072B2"},
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.4f}<extra>adjusted</extra>",
+        )
+    )
+    r = returns(df)
+    subtitle = None
+    if len(r):
+        row = r.iloc[0]
+        subtitle = (
+            f"price return {row['price_return']:+.2%}, total return {row['total_return']:+.2%}"
+        )
+    _layout(fig, title=f"{ticker}: adjusted vs unadjusted close", subtitle=subtitle, height=380)
+    _session_axis(fig, list(df["dt"]))
+    return fig

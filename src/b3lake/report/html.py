@@ -238,9 +238,106 @@ def quality_panel(data: ReportData) -> Panel:
     return p
 
 
+def adjusted_panel(data: ReportData) -> Panel:
+    """Adjusted and unadjusted closes (and total return) of the tickers with B3 events."""
+    p = Panel(
+        "adjusted",
+        "Adjusted prices (B3 corporate actions)",
+        "From adjusted_quotes: closes as traded and backward-adjusted by B3's own corporate "
+        "actions (cash per share, splits, bonus shares, reverse splits), for the tickers with "
+        "the most events in the range. The latest close is unchanged; total return counts the "
+        "cash distributions, price return does not.",
+    )
+    f = data.adjusted
+    if f is None or not f.ok or f.table is None:
+        p.no_data("adjusted_quotes", f.reason if f is not None else "not loaded")
+        return p
+    table = f.table
+    tickers = sorted(set(table.column("ticker").to_pylist()))
+    rows = []
+    for r in charts.returns(table).to_dict("records"):
+        rows.append(
+            f"<tr><td>{html.escape(str(r['ticker']))}</td><td>{r['first']} … {r['last']}</td>"
+            f"<td>{r['price_return']:+.2%}</td><td>{r['total_return']:+.2%}</td></tr>"
+        )
+    p.add_html(
+        '<table class="data" data-table="returns">'
+        "<tr><th>ticker</th><th>sessions</th><th>price return</th><th>total return</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    _grid(p, [charts.adjusted_figure(table, t) for t in tickers])
+    ff = data.factors
+    if ff is not None and ff.ok and ff.table is not None:
+        events = [
+            f"<tr><td>{html.escape(str(r['ticker']))}</td><td>{r['ex_date']}</td>"
+            f"<td>{'' if r['cash'] is None else format(r['cash'], '.6g')}</td>"
+            f"<td>{r['share_factor']:.6g}</td><td>{r['factor']:.6f}</td></tr>"
+            for r in ff.table.slice(0, 100).to_pylist()
+        ]
+        p.add_html(
+            '<h3>Events applied</h3><table class="data" data-table="factors">'
+            "<tr><th>ticker</th><th>ex-date</th><th>cash per share</th><th>share factor</th>"
+            "<th>price factor</th></tr>" + "".join(events) + "</table>"
+        )
+    return p
+
+
+def jumps_html(data: ReportData) -> str:
+    """The data-quality panel's list of jumps no event explains, and B3 cross-check findings."""
+    parts = []
+    f = data.jumps
+    if f is not None and f.table is not None:
+        n = f.table.num_rows
+        parts.append(
+            '<div class="facts">'
+            + _fact(
+                "Unexplained jumps", f"{n:,}" + ("+" if n >= 200 else ""), "bad" if n else "good"
+            )
+            + "</div>"
+        )
+        rows = [
+            f"<tr><td>{r['dt']}</td><td>{html.escape(str(r['ticker']))}</td>"
+            f"<td>{r['prev_close']:.4g}</td><td>{r['close']:.4g}</td><td>{r['ratio']:.3f}</td>"
+            f"<td>{r['adj_ratio']:.3f}</td><td>{int(r['events_on_date'])}</td></tr>"
+            for r in f.table.slice(0, 50).to_pylist()
+        ]
+        parts.append(
+            "<h3>Jumps nobody explained</h3><p>Close-to-close moves of the adjusted series "
+            "beyond ×1.8 or ×0.55 (quality_unexplained_jumps): a raw jump with no B3 event "
+            "behind it, or an event the prices do not show. Adjusted data around them cannot "
+            "be trusted.</p>"
+            '<table class="data" data-table="jumps"><tr><th>session</th><th>ticker</th>'
+            "<th>previous close</th><th>close</th><th>ratio</th><th>adjusted ratio</th>"
+            "<th>B3 events that day</th></tr>"
+            + ("".join(rows) or "<tr><td colspan=7>none</td></tr>")
+            + "</table>"
+        )
+    elif f is not None:
+        parts.append(f"<p><b>Unexplained jumps</b>: no data ({html.escape(str(f.reason))}).</p>")
+    c = data.ca_findings
+    if c is not None and c.table is not None and c.table.num_rows:
+        found = ", ".join(f"{r['rule']}: {int(r['n_rows'])}" for r in c.table.to_pylist())
+        parts.append(
+            "<p><b>Corporate actions against B3's own numbers</b> (quality_corporate_actions): "
+            f"{html.escape(found)}</p>"
+        )
+    return "".join(parts)
+
+
 def panels(data: ReportData) -> list[Panel]:
     """Every panel of the report, in page order."""
-    return [prices_panel(data), monthly_panel(data), portfolio_panel(data), quality_panel(data)]
+    quality = quality_panel(data)
+    extra = jumps_html(data)
+    if extra:
+        quality.add_html(extra)
+    return [
+        prices_panel(data),
+        adjusted_panel(data),
+        monthly_panel(data),
+        portfolio_panel(data),
+        quality,
+    ]
 
 
 def plotly_js() -> str:

@@ -147,6 +147,49 @@ def quarantine_sql(table: str, start: dt.date | None, end: dt.date | None) -> st
     )
 
 
+# Corporate actions (issue 15): the adjusted view, its factors and the jumps nobody explained.
+ADJUSTED = "adjusted_quotes"
+FACTORS = "corporate_action_factors"
+JUMPS = "quality_unexplained_jumps"
+CA_FINDINGS = "quality_corporate_actions"
+ADJUSTED_TOP = 6
+
+
+def adjusted_sql(start: dt.date | None, end: dt.date | None, limit: int = ADJUSTED_TOP) -> str:
+    """Unadjusted and adjusted closes of the tickers with the most applied events in the range,
+    for the adjusted-prices panel (the charts keep one source per ticker)."""
+    events = _where(dt_range(start, end, "ex_date"))
+    rows = _where(dt_range(start, end, "a.dt"))
+    return (
+        "SELECT a.dt, a.ticker, a.source, a.close, a.adj_close, a.adj_factor "
+        f"FROM {ADJUSTED} a JOIN (SELECT ticker, count(*) AS n FROM {FACTORS}{events} "
+        f"GROUP BY ticker ORDER BY n DESC, ticker LIMIT {int(limit)}) t ON t.ticker = a.ticker"
+        f"{rows} "
+        "ORDER BY a.ticker, a.dt, a.source"
+    )
+
+
+def factors_sql(start: dt.date | None, end: dt.date | None) -> str:
+    """The applied events (one row per ticker and ex-date) in the range."""
+    return (
+        "SELECT ticker, ex_date, cash, cash_factor, share_factor, factor, adj_factor "
+        f"FROM {FACTORS}{_where(dt_range(start, end, 'ex_date'))} ORDER BY ticker, ex_date"
+    )
+
+
+def jumps_sql(start: dt.date | None, end: dt.date | None, limit: int = 200) -> str:
+    """Close-to-close moves beyond the thresholds that no event explains."""
+    return (
+        "SELECT dt, ticker, source, prev_close, close, ratio, adj_ratio, events_on_date "
+        f"FROM {JUMPS}{_where(dt_range(start, end))} ORDER BY dt, ticker, source LIMIT {int(limit)}"
+    )
+
+
+def ca_findings_sql() -> str:
+    """Cash events whose factor disagrees with B3's own numbers, by rule."""
+    return f"SELECT rule, count(*) AS n_rows FROM {CA_FINDINGS} GROUP BY rule ORDER BY rule"
+
+
 @dataclass
 class Fetched:
     """A query's result, or why there is none (missing table, no rows, engine error)."""
@@ -191,6 +234,11 @@ class ReportData:
     missing_sessions: list[dt.date] | None = None
     calendar_note: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Corporate actions: adjusted closes, applied factors, unexplained jumps, B3 cross-checks.
+    adjusted: Fetched | None = None
+    factors: Fetched | None = None
+    jumps: Fetched | None = None
+    ca_findings: Fetched | None = None
 
     @property
     def first_session(self) -> dt.date | None:
@@ -272,7 +320,15 @@ def load(
         missing, calendar_note = missing_in_calendar(dates, lo, hi)
     else:
         calendar_note = "no sessions in the lake to check against the B3 calendar"
+    adjusted = fetch(engine, ADJUSTED, adjusted_sql(start, end))
+    factors = fetch(engine, FACTORS, factors_sql(start, end))
+    jumps = fetch(engine, JUMPS, jumps_sql(start, end))
+    ca_findings = fetch(engine, CA_FINDINGS, ca_findings_sql())
     return ReportData(
+        adjusted=adjusted,
+        factors=factors,
+        jumps=jumps,
+        ca_findings=ca_findings,
         tickers=chosen,
         start=start,
         end=end,

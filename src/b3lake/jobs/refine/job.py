@@ -668,6 +668,19 @@ def run(
     else:
         _run_plan(options, report, plan, raw, engine, storage, catalog, full)
     _run_registered(options, report, engine, storage, catalog)
+    # Corporate actions and adjustment factors: small tables, after the quotes they read.
+    with _stage(report, "corporate_actions"):
+        from b3lake.jobs.refine import corporate_actions_job
+
+        corporate_actions_job.run_step(
+            engine=engine,
+            storage=storage,
+            catalog=catalog,
+            options=options,
+            sessions=sessions,
+            rewritten=plan.quote_sessions,
+            report=report,
+        )
     release = getattr(engine, "release", None)
     if release is not None:  # a later run on the same engine starts from nothing cached
         release()

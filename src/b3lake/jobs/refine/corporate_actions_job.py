@@ -1,0 +1,354 @@
+"""The refine job's corporate-actions step: I/O around ``corporate_actions.py`` (the PySpark logic).
+
+Runs after the quote partitions are written, in every run that rewrote quotes or was started by a
+``raw/corporate_actions/`` object (and in ``--mode full``). It writes four small, unpartitioned
+objects, each replaced whole (they hold one row per event, not per quote):
+
+* ``refined/corporate_actions/part-0.parquet`` (``refined_corporate_actions``) and its quarantine
+  ``quarantine/refined_corporate_actions/part-0.parquet`` – rebuilt from every raw corporate-action
+  object only when the run was started by one (``--raw_key`` under ``raw/corporate_actions/``, or
+  ``--dt`` of a date holding one), in full mode, or when the table is missing; otherwise read back.
+* ``refined/corporate_action_factors/part-0.parquet`` – the adjustment factors, recomputed each
+  time (the lake's sessions decide which events apply).
+* ``refined/quality_corporate_actions/part-0.parquet`` – the cross-check findings.
+
+``adjusted_quotes`` is a view over ``refined_quotes`` and the factors (``b3lake.query.views``), so
+a new event rewrites none of the quote partitions: cost O(events), not O(lake).
+
+The factors need the close of the session before each ex-date. They are looked up in the refined
+quote partitions (``refined/quotes/dt=D/ticker=T/``, one listing per date) and cached in
+``_b3lake/cache/corporate_action_closes.parquet``; a daily run looks up again only the closes of
+the sessions it rewrote and of events it has not seen, so it reads a handful of objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from b3lake.jobs.refine import corporate_actions as logic
+from b3lake.lake import layout
+from b3lake.sources.corporate_actions.parse import SCHEMA as RAW_SCHEMA
+from b3lake.sources.corporate_actions.parse import SOURCE
+
+if TYPE_CHECKING:
+    from b3lake.catalog import Catalog
+    from b3lake.engines import Engine
+    from b3lake.jobs.refine.job import RefineOptions, RefineReport
+    from b3lake.storage import Storage
+
+RAW_INPUT = pa.schema([f for f in RAW_SCHEMA if f.name != "ingested_at"])
+
+REFINED_CORPORATE_ACTIONS = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("ex_date", pa.date32()),
+        ("kind", pa.string()),
+        ("label", pa.string()),
+        ("last_date_prior", pa.date32()),
+        ("value_cash", pa.float64()),
+        ("factor", pa.float64()),
+        ("share_factor", pa.float64()),
+        ("issuer", pa.string()),
+        ("type_stock", pa.string()),
+        ("isin", pa.string()),
+        ("approved_on", pa.date32()),
+        ("payment_date", pa.date32()),
+        ("closing_price_prior_ex_date", pa.float64()),
+        ("date_closing_price_prior_ex_date", pa.date32()),
+        ("corporate_action_price", pa.float64()),
+        ("ratio", pa.float64()),
+        ("quoted_per_shares", pa.float64()),
+        ("subscription_percentage", pa.float64()),
+        ("subscription_price", pa.float64()),
+        ("subscription_date", pa.date32()),
+        ("related_to", pa.string()),
+        ("remarks", pa.string()),
+        ("endpoint", pa.string()),
+        ("section", pa.string()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+    ]
+)
+QUARANTINE_CORPORATE_ACTIONS = pa.schema(
+    [*REFINED_CORPORATE_ACTIONS, pa.field("rule", pa.string()), pa.field("reason", pa.string())]
+)
+CORPORATE_ACTION_FACTORS = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("ex_date", pa.date32()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("close_date", pa.date32()),
+        ("close_prior", pa.float64()),
+        ("cash", pa.float64()),
+        ("cash_events", pa.int32()),
+        ("stock_events", pa.int32()),
+        ("cash_factor", pa.float64()),
+        ("share_factor", pa.float64()),
+        ("factor", pa.float64()),
+        ("adj_factor", pa.float64()),
+        ("share_adj_factor", pa.float64()),
+        ("b3_cash_factor", pa.float64()),
+    ]
+)
+QUALITY_CORPORATE_ACTIONS = pa.schema(
+    [
+        ("ticker", pa.string()),
+        ("ex_date", pa.date32()),
+        ("label", pa.string()),
+        ("value_cash", pa.float64()),
+        ("close_date", pa.date32()),
+        ("close_prior", pa.float64()),
+        ("closing_price_prior_ex_date", pa.float64()),
+        ("corporate_action_price", pa.float64()),
+        ("applied_percent", pa.float64()),
+        ("rule", pa.string()),
+        ("reason", pa.string()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+    ]
+)
+CLOSES = pa.schema([("ticker", pa.string()), ("close_date", pa.date32()), ("close", pa.float64())])
+
+#: Catalog name -> (key prefix, file schema, sort columns). Unpartitioned, one object each.
+TABLES: dict[str, tuple[str, pa.Schema, list[str]]] = {
+    "refined_corporate_actions": (
+        "refined/corporate_actions/",
+        REFINED_CORPORATE_ACTIONS,
+        ["ticker", "ex_date", "kind", "label", "endpoint", "source_file", "line_number"],
+    ),
+    "quarantine_corporate_actions": (
+        "quarantine/refined_corporate_actions/",
+        QUARANTINE_CORPORATE_ACTIONS,
+        ["issuer", "last_date_prior", "endpoint", "source_file", "line_number"],
+    ),
+    "corporate_action_factors": (
+        "refined/corporate_action_factors/",
+        CORPORATE_ACTION_FACTORS,
+        ["ticker", "ex_date"],
+    ),
+    "quality_corporate_actions": (
+        "refined/quality_corporate_actions/",
+        QUALITY_CORPORATE_ACTIONS,
+        ["ticker", "ex_date", "label", "source_file", "line_number"],
+    ),
+}
+PART = "part-0.parquet"
+CLOSES_KEY = f"{layout.SYSTEM}/cache/corporate_action_closes.parquet"
+QUOTES_PREFIX = "refined/quotes/"
+
+
+def _key(name: str) -> str:
+    return TABLES[name][0] + PART
+
+
+def _read(storage: Storage, key: str) -> pa.Table | None:
+    import pyarrow.parquet as pq
+
+    if not storage.exists(key):
+        return None
+    return pq.read_table(io.BytesIO(storage.get_bytes(key)))
+
+
+def _write_whole(
+    storage: Storage, catalog: Catalog, name: str, table: pa.Table, report: RefineReport
+) -> None:
+    """Replace a small unpartitioned table's one object (deleted when empty); catalog it."""
+    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake.jobs.refine.job import conform
+    from b3lake.lake import parquet_io
+
+    prefix, schema, sort_by = TABLES[name]
+    table = conform(table, schema, name)
+    table = table.sort_by([(c, "ascending") for c in sort_by])
+    key = prefix + PART
+    if table.num_rows:
+        storage.put_bytes(key, parquet_io.serialize(table))
+    elif storage.exists(key):
+        storage.delete_keys([key])
+        report.objects_deleted += 1
+    report.partitions_written[name] = 1 if table.num_rows else 0
+    catalog.upsert_table(
+        name, location=prefix, columns=columns_from_arrow(schema), partition_keys=[]
+    )
+
+
+def _merged(storage: Storage, name: str, new: pa.Table, days: set[dt.date]) -> pa.Table:
+    """The stored rows of ``name`` whose last date prior is not in ``days``, plus ``new``."""
+    import pyarrow.compute as pc
+
+    from b3lake.jobs.refine.job import conform
+
+    schema = TABLES[name][1]
+    new = conform(new, schema, name)
+    old = _read(storage, _key(name))
+    if old is None:
+        return new
+    old = conform(old, schema, name)
+    gone = pc.is_in(old["last_date_prior"], value_set=pa.array(sorted(days), pa.date32()))
+    return pa.concat_tables([old.filter(pc.invert(gone)), new])
+
+
+def _calendar_table() -> pa.Table:
+    """B3's sessions with the next one (what an ex-date is computed from)."""
+    from b3lake.sources import calendar
+
+    first, last = calendar.calendar_range()
+    days = calendar.sessions(first, last)
+    return pa.table(
+        {
+            "session": pa.array(days[:-1], pa.date32()),
+            "next_session": pa.array(days[1:], pa.date32()),
+        }
+    )
+
+
+def _lake_sessions(sessions: list[dt.date]) -> pa.Table:
+    return pa.table(
+        {
+            "dt": pa.array(sessions, pa.date32()),
+            "prev_dt": pa.array([None, *sessions[:-1]] if sessions else [], pa.date32()),
+        }
+    )
+
+
+def _dates_to_refresh(
+    options: RefineOptions, raw_days: set[dt.date], storage: Storage
+) -> set[dt.date] | None:
+    """The raw dates whose events this run re-reads: ``None`` = every date (full mode, or no
+    refined table yet), the run's date when a corporate-action object started it, else none."""
+    if options.mode == "full" or (
+        raw_days and not storage.exists(_key("refined_corporate_actions"))
+    ):
+        return None
+    prefix = layout.raw_prefix(SOURCE)
+    started_by_event = options.raw_key.startswith(prefix) if options.raw_key is not None else True
+    if options.day is not None and options.day in raw_days and started_by_event:
+        return {options.day}
+    return set()
+
+
+def is_event_run(options: RefineOptions) -> bool:
+    """A run started by a corporate-action object: it changes no quote partition."""
+    return options.raw_key is not None and options.raw_key.startswith(layout.raw_prefix(SOURCE))
+
+
+def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
+    """Closes of ``(ticker, session)`` from the refined quote partitions (cotahist first);
+    ``close`` is None where the ticker has no row that session."""
+    import pyarrow.parquet as pq
+
+    out = []
+    for ticker, day in sorted(set(wanted)):
+        key = f"{QUOTES_PREFIX}dt={day.isoformat()}/ticker={ticker}/{PART}"
+        close = None
+        if storage.exists(key):
+            rows = pq.read_table(io.BytesIO(storage.get_bytes(key)), columns=["source", "close"])
+            ordered = sorted(
+                rows.to_pylist(), key=lambda r: (r["source"] != "cotahist", r["source"])
+            )
+            close = ordered[0]["close"] if ordered else None
+        out.append({"ticker": ticker, "close_date": day, "close": close})
+    return out
+
+
+def _touches_events(events: pa.Table, sessions: list[dt.date], rewritten: list[dt.date]) -> bool:
+    """Whether rewritten sessions can change a factor: an ex-date among them or just after
+    them (its close, or whether it is a lake session, changed)."""
+    if not rewritten or events.num_rows == 0:
+        return False
+    touched = set(rewritten)
+    later = [s for s in sessions if s > max(rewritten)]
+    if later:
+        touched.add(later[0])
+    return any(d in touched for d in events.column("ex_date").to_pylist())
+
+
+def run_step(
+    *,
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+    options: RefineOptions,
+    sessions: list[dt.date],
+    rewritten: list[dt.date],
+    report: RefineReport,
+) -> None:
+    """Refresh the corporate-action tables (see the module docstring); no-op when nothing changed."""
+    from b3lake.jobs.refine import quality
+    from b3lake.jobs.refine.job import _raw_index
+
+    raw = _raw_index(storage, SOURCE)
+    refresh = _dates_to_refresh(options, set(raw), storage)
+    if refresh is not None and not refresh and not rewritten:
+        return
+    if refresh is None or refresh:
+        # Rows of a date depend on that date's objects only (ex-date from the calendar,
+        # duplicates within one ticker and date), so a refresh merges by last_date_prior.
+        days = sorted(raw) if refresh is None else sorted(refresh)
+        keys = [k for d in days for k in sorted(raw[d])]
+        frame = engine.read_parquet(storage, keys, RAW_INPUT)
+        raw_rows = int(frame.count())
+        report.raw_rows_read[SOURCE] = raw_rows
+        flagged = engine.persist(logic.flag_events(frame, engine.from_arrow(_calendar_table())))
+        events = engine.to_arrow(logic.clean_events(flagged))
+        bad = engine.to_arrow(logic.bad_events(flagged))
+        counts: dict[str, int] = defaultdict(int)
+        for rule in bad.column("rule").to_pylist():
+            counts[rule] += 1
+        report.quarantined["quarantine_corporate_actions"] = dict(sorted(counts.items()))
+        quality.reconcile(
+            "refined_corporate_actions", raw_rows, events.num_rows, bad.num_rows, events.num_rows
+        )
+        if refresh is not None:
+            events = _merged(storage, "refined_corporate_actions", events, refresh)
+            bad = _merged(storage, "quarantine_corporate_actions", bad, refresh)
+        _write_whole(storage, catalog, "refined_corporate_actions", events, report)
+        _write_whole(storage, catalog, "quarantine_corporate_actions", bad, report)
+    else:
+        events = _read(storage, _key("refined_corporate_actions"))
+        if events is None:
+            events = REFINED_CORPORATE_ACTIONS.empty_table()
+    report.refined_rows["refined_corporate_actions"] = events.num_rows
+    if (
+        refresh is not None
+        and not refresh
+        and storage.exists(_key("corporate_action_factors"))
+        and not _touches_events(events, sessions, rewritten)
+    ):
+        return  # the daily run of a session no event looks at: nothing to recompute
+
+    events_df = engine.from_arrow(events)
+    lake_df = engine.from_arrow(_lake_sessions(sessions))
+    needed = engine.to_arrow(logic.event_closes(events_df, lake_df))
+    cache = None if options.mode == "full" else _read(storage, CLOSES_KEY)
+    known: dict[tuple[str, dt.date], Any] = {}
+    if cache is not None:
+        known = {(r["ticker"], r["close_date"]): r["close"] for r in cache.to_pylist()}
+    fresh = set(rewritten)
+    pairs = list(zip(needed["ticker"].to_pylist(), needed["close_date"].to_pylist(), strict=True))
+    lookup = [(t, d) for t, d in pairs if d in fresh or (t, d) not in known]
+    rows = [
+        {"ticker": t, "close_date": d, "close": known[(t, d)]}
+        for t, d in pairs
+        if (t, d) not in set(lookup)
+    ]
+    rows += _lookup_closes(storage, lookup)
+    closes = pa.Table.from_pylist(rows, schema=CLOSES).sort_by(
+        [("ticker", "ascending"), ("close_date", "ascending")]
+    )
+    from b3lake.lake import parquet_io
+
+    storage.put_bytes(CLOSES_KEY, parquet_io.serialize(closes))
+    closes_df = engine.from_arrow(closes)
+    factor_rows = engine.to_arrow(logic.factors(events_df, lake_df, closes_df))
+    finding_rows = engine.to_arrow(logic.findings(events_df, lake_df, closes_df))
+    report.refined_rows["corporate_action_factors"] = factor_rows.num_rows
+    report.refined_rows["quality_corporate_actions"] = finding_rows.num_rows
+    _write_whole(storage, catalog, "corporate_action_factors", factor_rows, report)
+    _write_whole(storage, catalog, "quality_corporate_actions", finding_rows, report)
