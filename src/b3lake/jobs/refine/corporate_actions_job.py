@@ -160,7 +160,7 @@ def _write_whole(
 ) -> None:
     """Replace a small unpartitioned table's one object (deleted when empty); catalog it."""
     from b3lake.catalog.schema import columns_from_arrow
-    from b3lake.jobs.refine.job import conform
+    from b3lake.jobs.refine.lake_io import conform
     from b3lake.lake import parquet_io
 
     prefix, schema, sort_by = TABLES[name]
@@ -182,7 +182,7 @@ def _merged(storage: Storage, name: str, new: pa.Table, days: set[dt.date]) -> p
     """The stored rows of ``name`` whose last date prior is not in ``days``, plus ``new``."""
     import pyarrow.compute as pc
 
-    from b3lake.jobs.refine.job import conform
+    from b3lake.jobs.refine.lake_io import conform
 
     schema = TABLES[name][1]
     new = conform(new, schema, name)
@@ -233,11 +233,6 @@ def _dates_to_refresh(
     return set()
 
 
-def is_event_run(options: RefineOptions) -> bool:
-    """A run started by a corporate-action object: it changes no quote partition."""
-    return options.raw_key is not None and options.raw_key.startswith(layout.raw_prefix(SOURCE))
-
-
 def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
     """Closes of ``(ticker, session)`` from the refined quote partitions (cotahist first);
     ``close`` is None where the ticker has no row that session."""
@@ -281,7 +276,7 @@ def run_step(
 ) -> None:
     """Refresh the corporate-action tables (see the module docstring); no-op when nothing changed."""
     from b3lake.jobs.refine import quality
-    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.jobs.refine.lake_io import raw_index as _raw_index
 
     raw = _raw_index(storage, SOURCE)
     refresh = _dates_to_refresh(options, set(raw), storage)

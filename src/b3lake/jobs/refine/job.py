@@ -32,9 +32,10 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from b3lake import tables
-from b3lake.errors import JobError
 from b3lake.jobs.refine import quality, schemas, transform
 from b3lake.jobs.refine.args import RefineArgs
+from b3lake.jobs.refine.lake_io import conform
+from b3lake.jobs.refine.lake_io import raw_index as _raw_index
 from b3lake.lake import layout, manifest
 from b3lake.tables import TableSpec, arrow
 
@@ -229,31 +230,6 @@ def _stage(report: RefineReport, name: str) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _raw_index(storage: Storage, source: str) -> dict[dt.date, list[str]]:
-    """``dt -> keys`` of a raw source, from a listing of ``raw/<source>/``."""
-    found: dict[dt.date, list[str]] = defaultdict(list)
-    for key in storage.list_keys(layout.raw_prefix(source)):
-        try:
-            obj = layout.parse_raw_key(key)
-        except Exception:  # noqa: BLE001 - stray objects (markers, temp files) are not raw data
-            continue
-        found[obj.dt].append(key)
-    return dict(found)
-
-
-def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """``table`` in ``schema``'s column order and types; JobError if a type drifted."""
-    missing = [n for n in schema.names if n not in table.column_names]
-    if missing:
-        raise JobError(f"engine output lacks columns {missing}", source=what)
-    table = table.select(schema.names)
-    for f in schema:
-        got = table.schema.field(f.name).type
-        if got != f.type:
-            raise JobError(f"column {f.name} is {got}, the contract says {f.type}", source=what)
-    return table.cast(schema)
 
 
 def _between(table: pa.Table, first: dt.date, last: dt.date) -> pa.Table:
