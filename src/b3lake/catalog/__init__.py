@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from b3lake.column import Column
+
 if TYPE_CHECKING:
     from b3lake.storage import Storage
 
-
-@dataclass
-class Column:
-    name: str
-    type: str  # Hive/Athena type name: string, bigint, int, double, date, decimal(13,2), timestamp
+__all__ = ["Catalog", "Column", "TableInfo", "catalog_for"]
 
 
 @dataclass

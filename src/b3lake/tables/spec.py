@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from b3lake.catalog import Column
+from b3lake.column import Column
 
 Layer = Literal["refined", "quarantine"]
 LAYERS: tuple[str, ...] = ("refined", "quarantine")

@@ -279,6 +279,8 @@ def run_step(
     from b3lake.jobs.refine.lake_io import raw_index as _raw_index
 
     raw = _raw_index(storage, SOURCE)
+    if not raw and not storage.exists(_key("refined_corporate_actions")):
+        return  # a lake without corporate actions gets none of their tables (nor the views)
     refresh = _dates_to_refresh(options, set(raw), storage)
     if refresh is not None and not refresh and not rewritten:
         return
