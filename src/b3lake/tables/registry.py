@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from b3lake.errors import CatalogError
-from b3lake.tables import ibov_portfolio, monthly, quotes, quotes_history
+from b3lake.tables import corporate_actions, ibov_portfolio, monthly, quotes, quotes_history
 from b3lake.tables.spec import TableSpec
 
 #: The refined tables, in the order they are listed (their quarantine twins come with them).
@@ -19,6 +19,9 @@ BUILT_IN: tuple[TableSpec, ...] = (
     monthly.REFINED_MONTHLY,
     quotes_history.REFINED_QUOTES_HISTORY,
     ibov_portfolio.REFINED_IBOV_PORTFOLIO,
+    corporate_actions.REFINED_CORPORATE_ACTIONS,
+    corporate_actions.CORPORATE_ACTION_FACTORS,
+    corporate_actions.QUALITY_CORPORATE_ACTIONS,
 )
 
 #: Catalog name -> spec, for every registered table (refined ones and their twins).

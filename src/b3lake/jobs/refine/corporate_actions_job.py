@@ -34,6 +34,8 @@ from b3lake.jobs.refine import corporate_actions as logic
 from b3lake.lake import layout
 from b3lake.sources.corporate_actions.parse import SCHEMA as RAW_SCHEMA
 from b3lake.sources.corporate_actions.parse import SOURCE
+from b3lake.tables import arrow
+from b3lake.tables import corporate_actions as specs
 
 if TYPE_CHECKING:
     from b3lake.catalog import Catalog
@@ -43,100 +45,22 @@ if TYPE_CHECKING:
 
 RAW_INPUT = pa.schema([f for f in RAW_SCHEMA if f.name != "ingested_at"])
 
-REFINED_CORPORATE_ACTIONS = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("ex_date", pa.date32()),
-        ("kind", pa.string()),
-        ("label", pa.string()),
-        ("last_date_prior", pa.date32()),
-        ("value_cash", pa.float64()),
-        ("factor", pa.float64()),
-        ("share_factor", pa.float64()),
-        ("issuer", pa.string()),
-        ("type_stock", pa.string()),
-        ("isin", pa.string()),
-        ("approved_on", pa.date32()),
-        ("payment_date", pa.date32()),
-        ("closing_price_prior_ex_date", pa.float64()),
-        ("date_closing_price_prior_ex_date", pa.date32()),
-        ("corporate_action_price", pa.float64()),
-        ("ratio", pa.float64()),
-        ("quoted_per_shares", pa.float64()),
-        ("subscription_percentage", pa.float64()),
-        ("subscription_price", pa.float64()),
-        ("subscription_date", pa.date32()),
-        ("related_to", pa.string()),
-        ("remarks", pa.string()),
-        ("endpoint", pa.string()),
-        ("section", pa.string()),
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-    ]
+# The tables are declared once, in b3lake.tables.corporate_actions; their Arrow schemas follow.
+_SPECS = (
+    specs.REFINED_CORPORATE_ACTIONS,
+    specs.QUARANTINE_CORPORATE_ACTIONS,
+    specs.CORPORATE_ACTION_FACTORS,
+    specs.QUALITY_CORPORATE_ACTIONS,
 )
-QUARANTINE_CORPORATE_ACTIONS = pa.schema(
-    [*REFINED_CORPORATE_ACTIONS, pa.field("rule", pa.string()), pa.field("reason", pa.string())]
-)
-CORPORATE_ACTION_FACTORS = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("ex_date", pa.date32()),
-        ("valid_from", pa.date32()),
-        ("valid_to", pa.date32()),
-        ("close_date", pa.date32()),
-        ("close_prior", pa.float64()),
-        ("cash", pa.float64()),
-        ("cash_events", pa.int32()),
-        ("stock_events", pa.int32()),
-        ("cash_factor", pa.float64()),
-        ("share_factor", pa.float64()),
-        ("factor", pa.float64()),
-        ("adj_factor", pa.float64()),
-        ("share_adj_factor", pa.float64()),
-        ("b3_cash_factor", pa.float64()),
-    ]
-)
-QUALITY_CORPORATE_ACTIONS = pa.schema(
-    [
-        ("ticker", pa.string()),
-        ("ex_date", pa.date32()),
-        ("label", pa.string()),
-        ("value_cash", pa.float64()),
-        ("close_date", pa.date32()),
-        ("close_prior", pa.float64()),
-        ("closing_price_prior_ex_date", pa.float64()),
-        ("corporate_action_price", pa.float64()),
-        ("applied_percent", pa.float64()),
-        ("rule", pa.string()),
-        ("reason", pa.string()),
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-    ]
-)
+REFINED_CORPORATE_ACTIONS = arrow.file_schema(specs.REFINED_CORPORATE_ACTIONS)
+QUARANTINE_CORPORATE_ACTIONS = arrow.file_schema(specs.QUARANTINE_CORPORATE_ACTIONS)
+CORPORATE_ACTION_FACTORS = arrow.file_schema(specs.CORPORATE_ACTION_FACTORS)
+QUALITY_CORPORATE_ACTIONS = arrow.file_schema(specs.QUALITY_CORPORATE_ACTIONS)
 CLOSES = pa.schema([("ticker", pa.string()), ("close_date", pa.date32()), ("close", pa.float64())])
 
 #: Catalog name -> (key prefix, file schema, sort columns). Unpartitioned, one object each.
 TABLES: dict[str, tuple[str, pa.Schema, list[str]]] = {
-    "refined_corporate_actions": (
-        "refined/corporate_actions/",
-        REFINED_CORPORATE_ACTIONS,
-        ["ticker", "ex_date", "kind", "label", "endpoint", "source_file", "line_number"],
-    ),
-    "quarantine_corporate_actions": (
-        "quarantine/refined_corporate_actions/",
-        QUARANTINE_CORPORATE_ACTIONS,
-        ["issuer", "last_date_prior", "endpoint", "source_file", "line_number"],
-    ),
-    "corporate_action_factors": (
-        "refined/corporate_action_factors/",
-        CORPORATE_ACTION_FACTORS,
-        ["ticker", "ex_date"],
-    ),
-    "quality_corporate_actions": (
-        "refined/quality_corporate_actions/",
-        QUALITY_CORPORATE_ACTIONS,
-        ["ticker", "ex_date", "label", "source_file", "line_number"],
-    ),
+    spec.name: (spec.location, arrow.file_schema(spec), list(spec.sort_by)) for spec in _SPECS
 }
 PART = "part-0.parquet"
 CLOSES_KEY = f"{layout.SYSTEM}/cache/corporate_action_closes.parquet"
@@ -159,7 +83,7 @@ def _write_whole(
     storage: Storage, catalog: Catalog, name: str, table: pa.Table, report: RefineReport
 ) -> None:
     """Replace a small unpartitioned table's one object (deleted when empty); catalog it."""
-    from b3lake.catalog.schema import columns_from_arrow
+    from b3lake import tables
     from b3lake.jobs.refine.lake_io import conform
     from b3lake.lake import parquet_io
 
@@ -173,9 +97,8 @@ def _write_whole(
         storage.delete_keys([key])
         report.objects_deleted += 1
     report.partitions_written[name] = 1 if table.num_rows else 0
-    catalog.upsert_table(
-        name, location=prefix, columns=columns_from_arrow(schema), partition_keys=[]
-    )
+    spec = tables.table(name)
+    catalog.upsert_table(name, location=prefix, columns=list(spec.columns), partition_keys=[])
 
 
 def _merged(storage: Storage, name: str, new: pa.Table, days: set[dt.date]) -> pa.Table:
