@@ -146,6 +146,7 @@ class Settings(BaseSettings):
             ("codbdi", u.codbdi),
             ("tickers", u.tickers),
             ("exclude_especi", u.exclude_especi),
+            ("r6_tickers", u.r6_tickers),
         ):
             env[f"B3LAKE_UNIVERSE__{name.upper()}"] = json.dumps(list(values))
         return env

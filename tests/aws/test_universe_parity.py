@@ -42,6 +42,7 @@ TOML = """
 codbdi = ["02"]                                   # no real-estate funds (BDI 12)
 tickers = ["PETR4", "VALE3", "ITUB4", "HGLG11"]   # HGLG11 is a fund: left out by codbdi
 exclude_especi = []
+r6_tickers = ["PETR4", "VALE3"]                   # the R6 table holds these; the history all
 """
 
 
@@ -109,6 +110,7 @@ def test_universe_in_b3lake_toml_gives_the_same_rows_locally_and_on_aws(
     for run in sorted(runs, key=lambda r: r.arguments["--dt"]):
         assert run.arguments["--tickers"] == "PETR4,VALE3,ITUB4,HGLG11"
         assert run.arguments["--codbdi"] == "02" and run.arguments["--exclude_especi"] == "none"
+        assert run.arguments["--r6_tickers"] == "PETR4,VALE3"
         main(
             glue_argv(JOB, run.id, run.arguments), storage=backend.storage, catalog=backend.catalog
         )
@@ -118,10 +120,13 @@ def test_universe_in_b3lake_toml_gives_the_same_rows_locally_and_on_aws(
     # locally each event's run refines its own, so the run's own date (run_date and the days
     # since the last trade it dates) differs; every other column is equal.
     by_run = {"run_date", "days_since_trade"}
-    for name in ("refined_quotes", "refined_monthly"):
+    for name in ("refined_quotes", "refined_quotes_history", "refined_monthly"):
         here, there = _rows(local.backend.storage, name), _rows(backend.storage, name)
         strip = [{k: v for k, v in r.items() if k not in by_run} for r in here]
         assert strip == [{k: v for k, v in r.items() if k not in by_run} for r in there], name
     quotes = _rows(backend.storage, "refined_quotes")
-    assert {r["ticker"] for r in quotes} == {"PETR4", "VALE3", "ITUB4"}
-    assert len(quotes) == 3 * 3
+    assert {r["ticker"] for r in quotes} == {"PETR4", "VALE3"}
+    assert len(quotes) == 2 * 3
+    history = _rows(backend.storage, "refined_quotes_history")
+    assert {r["ticker"] for r in history} == {"PETR4", "VALE3", "ITUB4"}
+    assert len(history) == 3 * 3

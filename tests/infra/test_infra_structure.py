@@ -291,11 +291,10 @@ def test_job_default_arguments_are_refine_args() -> None:
         k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()
     }["universe"]
     declared = set(re.findall(r"(\w+)\s*=\s*optional", universe_vars["type"]))
-    from dataclasses import fields
+    from b3lake.settings import UniverseSettings
 
-    from b3lake.jobs.refine.args import Universe
-
-    assert declared == {f.name for f in fields(Universe)}
+    # The whole [universe] section: the record filters and the R6 table's tickers.
+    assert declared == set(UniverseSettings.model_fields)
 
 
 def test_glue_job_shape() -> None:

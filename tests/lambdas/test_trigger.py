@@ -456,6 +456,31 @@ def test_the_universe_of_the_environment_travels_with_every_run(
     assert RefineArgs.from_argv(argv).universe == config.universe
 
 
+def test_the_r6_tickers_of_the_environment_travel_with_every_run(
+    glue: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """``[universe] r6_tickers`` (B3LAKE_UNIVERSE__R6_TICKERS, as Terraform sets it) narrows the
+    R6 table of every run the trigger starts, as it does locally; unset, no argument is sent."""
+    from b3lake.jobs.refine.args import RefineArgs
+    from b3lake.settings import load_settings
+
+    monkeypatch.delenv("B3LAKE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("B3LAKE_UNIVERSE__R6_TICKERS", '["PETR4", "VALE3"]')
+    settings = load_settings(lake=LAKE)
+    assert settings.deployment_environment()["B3LAKE_UNIVERSE__R6_TICKERS"] == '["PETR4", "VALE3"]'
+    assert TriggerConfig.from_env().r6_tickers == settings.refine_args().r6_tickers
+    handler(_event((BUCKET, _key("2021-01-04"))), None)
+    (run,) = _runs(glue)
+    assert run["Arguments"]["--r6_tickers"] == "PETR4,VALE3"
+    argv = ["glue_refine.py", *[x for kv in run["Arguments"].items() for x in kv]]
+    assert RefineArgs.from_argv(argv).r6_tickers == ("PETR4", "VALE3")
+
+    monkeypatch.setenv("B3LAKE_UNIVERSE__R6_TICKERS", "PETR4")
+    with pytest.raises(EventError, match="B3LAKE_UNIVERSE__R6_TICKERS"):
+        TriggerConfig.from_env()
+
+
 def test_a_malformed_universe_variable_is_an_event_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("B3LAKE_LAKE", LAKE)
     for bad in ("[PETR4", "PETR4,VALE3", '"PETR4"'):  # pydantic-settings refuses these too

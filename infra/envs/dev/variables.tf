@@ -105,12 +105,13 @@ variable "manage_catalog_tables" {
 }
 
 variable "universe" {
-  description = "The [universe] section of b3lake.toml: which COTAHIST records the refine keeps (tpmerc, codbdi, tickers, exclude_especi); an unset list keeps the default. Reaches the Lambdas' settings, every run the trigger starts and the Glue job's defaults."
+  description = "The [universe] section of b3lake.toml: which COTAHIST records the refine keeps (tpmerc, codbdi, tickers, exclude_especi) and which tickers the R6 table holds (r6_tickers; empty = the whole universe); an unset list keeps the default. Reaches the Lambdas' settings, every run the trigger starts and the Glue job's defaults."
   type = object({
     tpmerc         = optional(list(string))
     codbdi         = optional(list(string))
     tickers        = optional(list(string))
     exclude_especi = optional(list(string))
+    r6_tickers     = optional(list(string))
   })
   default = {}
 }

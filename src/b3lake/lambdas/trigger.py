@@ -65,6 +65,8 @@ class TriggerConfig:
     visual_job_name: str = "b3lake-visual"
     # Which records the refine keeps: sent with every run, so no run depends on job defaults.
     universe: Universe = Universe()
+    # The tickers the R6 table holds (B3LAKE_UNIVERSE__R6_TICKERS); () = the whole universe.
+    r6_tickers: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> TriggerConfig:
@@ -83,6 +85,7 @@ class TriggerConfig:
             jobs=jobs,
             visual_job_name=os.environ.get("B3LAKE_VISUAL__JOB_NAME", "b3lake-visual"),
             universe=_universe_from_env(),
+            r6_tickers=tuple(_list_from_env("B3LAKE_UNIVERSE__R6_TICKERS") or ()),
         )
 
     def run_arguments(self, day: str, raw_key: str) -> dict[str, str]:
@@ -96,6 +99,7 @@ class TriggerConfig:
             mode="incremental",
             catalog_database=self.catalog_database,
             universe=self.universe,
+            r6_tickers=self.r6_tickers,
         )
         return args.to_arguments()
 
@@ -105,18 +109,24 @@ def _universe_from_env() -> Universe:
     Terraform's ``jsonencode`` writes); unset ones keep the defaults."""
     lists: dict[str, list[str]] = {}
     for f in fields(Universe):
-        name = f"B3LAKE_UNIVERSE__{f.name.upper()}"
-        text = os.environ.get(name)
-        if text is None:
-            continue
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise EventError("not a JSON list", source="environment", field=name) from exc
-        if not isinstance(value, list):
-            raise EventError("not a JSON list", source="environment", field=name, value=text)
-        lists[f.name] = [str(v).strip() for v in value if str(v).strip()]
+        value = _list_from_env(f"B3LAKE_UNIVERSE__{f.name.upper()}")
+        if value is not None:
+            lists[f.name] = value
     return Universe.of(**lists) if lists else Universe()
+
+
+def _list_from_env(name: str) -> list[str] | None:
+    """A JSON list of strings from the environment (None when unset); EventError naming it."""
+    text = os.environ.get(name)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise EventError("not a JSON list", source="environment", field=name) from exc
+    if not isinstance(value, list):
+        raise EventError("not a JSON list", source="environment", field=name, value=text)
+    return [str(v).strip() for v in value if str(v).strip()]
 
 
 def _default_launcher() -> Any:
