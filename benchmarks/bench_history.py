@@ -83,6 +83,11 @@ class CountingStorage:
     def uri(self, key: str) -> str:
         return self.inner.uri(key)
 
+    def local_path(self, key: str) -> str | None:
+        """None, as S3Storage answers: every read and write goes through this object (or its
+        Arrow filesystem), so each is counted; the times are those of the S3 code path."""
+        return None
+
     def arrow_filesystem(self) -> tuple[Any, str]:
         import pyarrow.fs as pafs
 

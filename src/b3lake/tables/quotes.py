@@ -41,6 +41,9 @@ REFINED_QUOTES = TableSpec(
     name="refined_quotes",
     prefix="quotes",
     description="Daily quotes per ticker with moving averages, lags and deltas.",
+    # The raw sources of the quote transform (the job lists and reads these; a new quote source
+    # is its normaliser in jobs/refine/transform.py plus its name here).
+    inputs=("cotahist", "yfinance"),
     partition_keys=(("dt", "date"), ("ticker", "string")),
     columns=(
         ("source", "string"),

@@ -70,8 +70,9 @@ class TableSpec:
     layer: Layer
     quarantine: TableSpec | None  # the twin holding this table's rejected rows
     description: str
-    # A table the refine job builds generically (the built-in ones have their own transform):
-    # the raw sources it reads and the function that turns their rows into the table's.
+    # The raw sources (``raw/<name>/``) the table is refined from, and, for a table the refine
+    # job builds generically, the function that turns their rows into the table's (the built-in
+    # ones have their own transform, and declare only their inputs: the job reads them there).
     inputs: tuple[str, ...]
     refine: Refine | None
 

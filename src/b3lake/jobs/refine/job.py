@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 
 # The arguments the job reads (Glue passes each as ``--name value``), declared by RefineArgs.
 JOB_ARGUMENTS: tuple[str, ...] = RefineArgs.names()
-QUOTE_SOURCES = ("cotahist", "yfinance")
+#: The quote transform's raw sources, as the refined_quotes spec declares them.
+QUOTE_SOURCES = tables.table("refined_quotes").inputs
 
 
 @dataclass(frozen=True)
