@@ -73,6 +73,17 @@ def test_abev_adjusted_closes_are_exact(abev_lake: LocalStorage) -> None:
     assert abs(f["cash_factor"] - f["b3_cash_factor"]) < 5e-9
 
 
+def test_factors_do_not_depend_on_the_r6_tickers(abev_lake: LocalStorage, tmp_path: Path) -> None:
+    """The closes come from the history layer, which holds every ticker: an R6 table narrowed
+    to other tickers (``--r6_tickers``) gives the same factors and findings."""
+    storage = sample_lake(tmp_path / "narrow")
+    cah.land(storage, cah.abev_raw())
+    job.main(argv(storage.root, mode="full", r6_tickers="PETR4,VALE3"))
+    assert not storage.list_keys("refined/quotes/dt=2021-01-13/ticker=ABEV3/")
+    for prefix in ("refined/corporate_action_factors/", "refined/quality_corporate_actions/"):
+        assert object_bytes(storage, prefix) == object_bytes(abev_lake, prefix), prefix
+
+
 def test_refined_events_and_their_quarantine(abev_lake: LocalStorage) -> None:
     events = _query(abev_lake, "SELECT * FROM refined_corporate_actions ORDER BY ex_date")
     assert len(events) == 30  # 29 cash events + the subscription; 2 repeats quarantined

@@ -15,8 +15,9 @@ objects, each replaced whole (they hold one row per event, not per quote):
 ``adjusted_quotes`` is a view over ``refined_quotes`` and the factors (``b3lake.query.views``), so
 a new event rewrites none of the quote partitions: cost O(events), not O(lake).
 
-The factors need the close of the session before each ex-date. They are looked up in the refined
-quote partitions (``refined/quotes/dt=D/ticker=T/``, one listing per date) and cached in
+The factors need the close of the session before each ex-date. They are looked up in the history
+layer (``refined/quotes_history/year=Y/``, which holds every ticker whatever ``--r6_tickers`` keeps
+in the R6 table; one object per year, row groups pruned by ticker) and cached in
 ``_b3lake/cache/corporate_action_closes.parquet``; a daily run looks up again only the closes of
 the sessions it rewrote and of events it has not seen, so it reads a handful of objects.
 """
@@ -64,7 +65,6 @@ TABLES: dict[str, tuple[str, pa.Schema, list[str]]] = {
 }
 PART = "part-0.parquet"
 CLOSES_KEY = f"{layout.SYSTEM}/cache/corporate_action_closes.parquet"
-QUOTES_PREFIX = "refined/quotes/"
 
 
 def _key(name: str) -> str:
@@ -157,22 +157,43 @@ def _dates_to_refresh(
 
 
 def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
-    """Closes of ``(ticker, session)`` from the refined quote partitions (cotahist first);
-    ``close`` is None where the ticker has no row that session."""
-    import pyarrow.parquet as pq
+    """Closes of ``(ticker, session)`` from the history layer (cotahist first); ``close`` is None
+    where the ticker has no row that session.
 
-    out = []
-    for ticker, day in sorted(set(wanted)):
-        key = f"{QUOTES_PREFIX}dt={day.isoformat()}/ticker={ticker}/{PART}"
-        close = None
-        if storage.exists(key):
-            rows = pq.read_table(io.BytesIO(storage.get_bytes(key)), columns=["source", "close"])
-            ordered = sorted(
-                rows.to_pylist(), key=lambda r: (r["source"] != "cotahist", r["source"])
+    The history layer, not the R6 table: it always holds the whole universe (the R6 table may be
+    narrowed by ``--r6_tickers``), and one year file answers every close of that year: one
+    object opened per year, the row groups of other tickers skipped by their statistics."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    from b3lake.lake import history
+
+    prefix = layout.refined_prefix(history.TABLE)
+    by_year: dict[str, set[tuple[str, dt.date]]] = defaultdict(set)
+    for ticker, day in set(wanted):
+        by_year[history.partition_of(day)].add((ticker, day))
+    found: dict[tuple[str, dt.date], float | None] = {}
+    fs, base = storage.arrow_filesystem()
+    for year, pairs in sorted(by_year.items()):
+        key = history.key_of(prefix, year)
+        if not storage.exists(key):
+            continue
+        tickers = sorted({t for t, _ in pairs})
+        rows = (
+            pads.dataset(f"{base.rstrip('/')}/{key}", filesystem=fs, format="parquet")
+            .to_table(
+                columns=["ticker", "source", "dt", "close"],
+                filter=pc.field("ticker").isin(tickers),
             )
-            close = ordered[0]["close"] if ordered else None
-        out.append({"ticker": ticker, "close_date": day, "close": close})
-    return out
+            .to_pylist()
+        )
+        # cotahist first, then the other sources by name (the order the R6 lookup used).
+        for r in sorted(rows, key=lambda r: (r["source"] != "cotahist", r["source"]), reverse=True):
+            if (r["ticker"], r["dt"]) in pairs:
+                found[(r["ticker"], r["dt"])] = r["close"]
+    return [
+        {"ticker": t, "close_date": d, "close": found.get((t, d))} for t, d in sorted(set(wanted))
+    ]
 
 
 def _touches_events(events: pa.Table, sessions: list[dt.date], rewritten: list[dt.date]) -> bool:
