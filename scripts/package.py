@@ -308,17 +308,21 @@ _DECLARATIONS = """
 import json
 import b3lake.tables as t
 from b3lake.jobs.refine.args import RefineArgs
-print(json.dumps({"tables": t.manifest(), "refine_arguments": RefineArgs.universe_arguments()}))
+from b3lake.sources import registry
+print(json.dumps({"tables": t.manifest(), "refine_arguments": RefineArgs.universe_arguments(),
+                  "sources": list(registry.names())}))
 """
 
 
 def declarations(root: Path) -> dict:
-    """What infra/ reads from the code: the lake's tables (``b3lake.tables.manifest()``) and the
-    refine job's default data-changing arguments (``RefineArgs.universe_arguments()``).
+    """What infra/ reads from the code: the lake's tables (``b3lake.tables.manifest()``), the
+    refine job's default data-changing arguments (``RefineArgs.universe_arguments()``) and the
+    registered sources (``b3lake.sources.registry.names()``, what ``var.sources`` may name).
 
     Read in a child interpreter with only ``root/src`` on the path, so they are those of the
-    sources being packaged (not of whatever b3lake this interpreter has installed); both modules
-    import nothing beyond the standard library.
+    sources being packaged (not of whatever b3lake this interpreter has installed); the tables
+    and the arguments import nothing beyond the standard library, the registry only the sources'
+    light modules (their parsers and clients load their libraries when called).
     """
     code = _DECLARATIONS
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -435,6 +435,20 @@ def test_lambda_environment_names_are_settings() -> None:
     assert env["B3LAKE_SOURCES"] == "${jsonencode(var.sources)}"
 
 
+def test_the_sources_terraform_accepts_are_the_registry() -> None:
+    """var.sources is checked against the manifest's sources, which the package reads from
+    b3lake.sources.registry: a new source is one registration, not an edit of Terraform."""
+    from b3lake.sources import registry
+
+    assert _package_module().declarations(ROOT)["sources"] == list(registry.names())
+    variables = {
+        k: v for entry in load_hcl(ENV_DEV / "variables.tf")["variable"] for k, v in entry.items()
+    }
+    (validation,) = variables["sources"]["validation"]
+    assert "local.manifest.sources" in validation["condition"]
+    assert '"cotahist"' not in validation["condition"]
+
+
 def test_lake_bucket_policy_denies_insecure_transport() -> None:
     doc = load_hcl(MODULES / "lake_storage" / "main.tf")
     policy = {n: b for t, n, b in blocks(doc, "data") if t == "aws_iam_policy_document"}["tls_only"]

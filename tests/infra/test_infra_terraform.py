@@ -26,6 +26,7 @@ from infra_support import (
 
 from b3lake import tables as table_specs
 from b3lake.jobs.refine.args import RefineArgs
+from b3lake.sources import registry as source_registry
 
 pytestmark = pytest.mark.terraform
 
@@ -147,6 +148,7 @@ def _fake_dist(dist: Path) -> dict[str, Any]:
         # The real tables, as scripts/package.py writes them from the specs (b3lake.tables).
         "tables": table_specs.manifest(),
         "refine_arguments": RefineArgs.universe_arguments(),
+        "sources": list(source_registry.names()),
     }
     (dist / "glue").mkdir(parents=True)
     (dist / "lambda").mkdir()

@@ -157,3 +157,36 @@ def test_a_full_rebuild_in_chunks_of_years_writes_the_same_lake(
         a = LocalCatalog(one).get_table(name).partitions
         b = LocalCatalog(chunked).get_table(name).partitions
         assert a == b, name
+
+
+def test_a_large_incremental_plan_runs_in_chunks_of_years_with_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost raw manifest makes every session pending: that incremental run is cut into runs of
+    whole years (its memory is a year's) and writes what the plan in one piece, and a full
+    rebuild, write."""
+    from b3lake.jobs.refine import job
+
+    one = _lake(tmp_path / "one", list(range(16)), runs=False)
+    H.sample_lake(tmp_path / "one", days=[], ibov=True)
+    main(H.argv(tmp_path / "one", mode="full", tickers=SOME))
+    chunked = _lake(tmp_path / "chunked", list(range(16)), runs=False)
+    H.sample_lake(tmp_path / "chunked", days=[], ibov=True)
+    main(H.argv(tmp_path / "chunked", mode="full", tickers=SOME))
+    chunked.delete_keys(chunked.list_keys("_b3lake/manifest/"))  # lost (or copied from elsewhere)
+    # What the run must write again (a year file is merged when it exists: here it does not).
+    chunked.delete_keys(chunked.list_keys("refined/quotes_history/"))
+    chunked.delete_keys(chunked.list_keys("refined/monthly/"))
+
+    plans: list[job.Plan] = []
+    run_plan = job._run_plan
+    monkeypatch.setattr(
+        job, "_run_plan", lambda o, r, plan, *a: plans.append(plan) or run_plan(o, r, plan, *a)
+    )
+    monkeypatch.setattr(job, "INCREMENTAL_CHUNK_SESSIONS", 4)
+    report = main(H.argv(tmp_path / "chunked", dt=DATES[-1].isoformat(), tickers=SOME))
+    assert report.mode == "incremental"
+    assert [sorted({d.year for d in p.quote_sessions}) for p in plans] == [[2020], [2021], []]
+    assert plans[-1].portfolio_dates and plans[1].read_sessions[0] < dt.date(2021, 1, 1)
+    assert H.object_bytes(chunked, "refined/") == H.object_bytes(one, "refined/")
+    assert H.object_bytes(chunked, "quarantine/") == H.object_bytes(one, "quarantine/")

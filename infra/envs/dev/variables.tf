@@ -122,8 +122,10 @@ variable "sources" {
   default     = ["cotahist"]
 
   validation {
-    condition     = length(var.sources) > 0 && alltrue([for s in var.sources : contains(["cotahist", "ibov", "yfinance"], s)])
-    error_message = "sources must be a non-empty list of cotahist, ibov, yfinance."
+    # The names the packaged code registers (b3lake.sources.registry, through dist/manifest.json):
+    # a new source needs no edit here.
+    condition     = length(var.sources) > 0 && alltrue([for s in var.sources : contains(local.manifest.sources, s)])
+    error_message = "sources must be a non-empty list of the sources the packaged code registers (dist/manifest.json's sources: cotahist, ibov, yfinance, corporate_actions for the built-in ones)."
   }
 }
 

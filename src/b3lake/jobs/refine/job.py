@@ -175,6 +175,14 @@ def plan_changes(
             targets.update(sessions[i : i + lookback])
     quote_sessions = sorted(targets)
     months = sorted({_month(s) for s in [*quote_sessions, *removed]})
+    read = _read_for_months(months, sessions, lookback)
+    portfolio = sorted(d for d in changed_portfolio if d in set(portfolio_dates))
+    ranges = _consecutive_ranges(sorted({*quote_sessions, *removed}), sessions)
+    return Plan(read, quote_sessions, months, portfolio, removed, ranges)
+
+
+def _read_for_months(months: list[str], sessions: list[dt.date], lookback: int) -> list[dt.date]:
+    """The sessions of each month and the ``lookback`` sessions before it (sorted, unique)."""
     read: set[dt.date] = set()
     for month in months:
         first = bisect.bisect_left(sessions, dt.date.fromisoformat(month + "-01"))
@@ -183,17 +191,22 @@ def plan_changes(
             last += 1
         if last > first:
             read.update(sessions[max(0, first - lookback) : last])
-    portfolio = sorted(d for d in changed_portfolio if d in set(portfolio_dates))
+    return sorted(read)
+
+
+def _consecutive_ranges(
+    days: list[dt.date], sessions: list[dt.date]
+) -> list[tuple[dt.date, dt.date]]:
+    """``(first, last)`` of each run of ``days`` with no lake session between two of them."""
     ranges: list[tuple[dt.date, dt.date]] = []
-    for day in sorted({*quote_sessions, *removed}):
-        # Consecutive when no session lies between the previous target and this one.
+    for day in days:
         if ranges and bisect.bisect_right(sessions, ranges[-1][1]) >= bisect.bisect_left(
             sessions, day
         ):
             ranges[-1] = (ranges[-1][0], day)
         else:
             ranges.append((day, day))
-    return Plan(sorted(read), quote_sessions, months, portfolio, removed, ranges)
+    return ranges
 
 
 # ------------------------------------------------------------------------------------- report
@@ -639,9 +652,16 @@ def run(
         plan, consumed, removed = _plan(options, raw, listed, storage, report)
         report.sessions_read = len(plan.read_sessions)
         sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
-        chunks = full_chunks(plan, sessions) if full else []
-    if len(chunks) > 1:
+        if full:
+            chunks = full_chunks(plan, sessions)
+        elif len(plan.quote_sessions) > INCREMENTAL_CHUNK_SESSIONS:
+            chunks = incremental_chunks(plan, sessions)
+        else:
+            chunks = []
+    if len(chunks) > 1 and full:
         _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    elif len(chunks) > 1:
+        _run_incremental_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
     else:
         _run_plan(options, report, plan, raw, engine, storage, catalog, full)
     _run_registered(options, report, engine, storage, catalog)
@@ -868,6 +888,31 @@ def _run_plan(
 # One year: 0.9 GB peak for a year of the whole market read natively, 1.4 GB through the Storage
 # port's Arrow path (S3); the look-back re-read costs ~8 % of a year's raw reads.
 FULL_CHUNK_YEARS = 1
+# An incremental plan rewriting more sessions than this runs in the same chunks of years: a lake
+# whose raw manifest is lost or was copied to another store (S3's ETags are not the local ones),
+# or years of raw landed as one burst, make every session pending at once; in one piece such a
+# run held 12 GB at 20 years of the whole market.
+INCREMENTAL_CHUNK_SESSIONS = 500
+
+
+def incremental_chunks(
+    plan: Plan, sessions: list[dt.date], *, years: int | None = None, lookback: int = 21
+) -> list[Plan]:
+    """An incremental plan cut into plans of ``years`` whole years of its targets (no
+    portfolio): each with its targets, removed sessions and months of those years, the sessions
+    those months read, and its own ranges (a range across a new year is cut there)."""
+    per = years or FULL_CHUNK_YEARS
+    found = sorted({d.year for d in [*plan.quote_sessions, *plan.removed_sessions]})
+    out = []
+    for i in range(0, len(found), per):
+        group = set(found[i : i + per])
+        targets = [d for d in plan.quote_sessions if d.year in group]
+        removed = [d for d in plan.removed_sessions if d.year in group]
+        months = sorted({_month(d) for d in [*targets, *removed]})
+        read = _read_for_months(months, sessions, lookback)
+        ranges = _consecutive_ranges(sorted({*targets, *removed}), sessions)
+        out.append(Plan(read, targets, months, [], removed, ranges))
+    return out
 
 
 def full_chunks(
@@ -941,6 +986,33 @@ def _run_chunks(
             ("refined_quotes_history", layout.refined_prefix("refined_quotes_history"), years),
         ):
             _drop_outside(storage, catalog, name, prefix, keep, report)
+    return report
+
+
+def _run_incremental_chunks(
+    options: RefineOptions,
+    report: RefineReport,
+    chunks: list[Plan],
+    plan: Plan,
+    raw: dict[str, dict[dt.date, list[str]]],
+    engine: Engine,
+    storage: Storage,
+    catalog: Catalog,
+) -> RefineReport:
+    """A large incremental plan as incremental runs of whole years, then its portfolio dates:
+    the same partitions and bytes as the plan in one piece (a row reads 21 sessions back at
+    most, and each chunk reads its months' look-back), with a chunk's memory."""
+    from dataclasses import replace
+
+    if plan.quote_sessions:  # the run date the plan in one piece stores (see _run_plan)
+        options = replace(options, run_date=max(options.run_date, plan.quote_sessions[-1]))
+    for chunk in [*chunks, Plan([], [], [], plan.portfolio_dates)]:
+        part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
+        _run_plan(options, part, chunk, raw, engine, storage, catalog, False)
+        _merge_reports(report, part)
+        release = getattr(engine, "release", None)
+        if release is not None:
+            release()
     return report
 
 
