@@ -16,6 +16,9 @@ Per round (``--repeat``, interleaved), each in a fresh lake:
 * ``burst``: ``Pipeline.extract("cotahist", files=[the file])``, the code of ``b3lake extract
   cotahist --file``: parse, land every session (one event each), the runs the events started.
   Reported: the whole command, and the refine part (the sum of the runs' own durations).
+  After the first round's burst, ``b3lake query`` on ``refined_quotes`` (count, sum, one ticker's
+  history, one day's market, a whole-market aggregate) is timed and its answers are checked
+  against DuckDB over the raw objects.
 * ``full``: the same raw objects (copied from the burst's lake, not timed), then
   ``Pipeline.refine(mode="full")``, the code of ``b3lake refine --mode full``.
 
@@ -121,6 +124,55 @@ def run_full(lake: Path, raw_from: Path) -> dict[str, float]:
     }
 
 
+QUERIES = {
+    "count": "SELECT count(*) AS n FROM refined_quotes",
+    "sum": "SELECT sum(volume) AS v FROM refined_quotes",
+    "one ticker": "SELECT dt, close, ma_21 FROM refined_quotes WHERE ticker = 'PETR4' ORDER BY dt",
+    "one day": "SELECT ticker, close, volume FROM refined_quotes WHERE dt = DATE '{day}' ORDER BY 1",
+    "aggregate": "SELECT ticker, avg(close) AS c, sum(volume) AS v FROM refined_quotes GROUP BY 1",
+}
+UNIVERSE = "tpmerc = '010' AND codbdi IN ('02', '12') AND coalesce(especi, '') <> 'IBO'"
+
+
+def run_queries(lake: Path, rounds: int = 3) -> dict[str, object]:
+    """``b3lake query`` on ``refined_quotes`` after the burst: each query on a new engine (what
+    one command does after its imports), medians of ``rounds``, and its answer checked against
+    DuckDB over the raw objects (the universe's rows: the refine groups them, sums unchanged)."""
+    import duckdb
+
+    from b3lake.pipeline import Pipeline
+    from b3lake.settings import Settings
+
+    raw = f"{lake}/raw/cotahist/*/*.parquet"
+    day = duckdb.sql(f"SELECT max(datpre) FROM read_parquet('{raw}')").fetchone()[0]
+    expected = duckdb.sql(
+        f"SELECT count(DISTINCT (datpre, codneg)), sum(quatot), "
+        f"count(DISTINCT datpre) FILTER (WHERE codneg = 'PETR4'), "
+        f"count(DISTINCT codneg) FILTER (WHERE datpre = DATE '{day}'), count(DISTINCT codneg) "
+        f"FROM read_parquet('{raw}') WHERE {UNIVERSE}"
+    ).fetchone()
+    times: dict[str, list[float]] = {q: [] for q in QUERIES}
+    answers: dict[str, object] = {}
+    for _ in range(rounds):
+        for name, sql in QUERIES.items():
+            start = time.perf_counter()
+            table = (
+                Pipeline(Settings(lake=str(lake))).backend.query_engine().query(sql.format(day=day))
+            )
+            times[name].append(time.perf_counter() - start)
+            answers[name] = (
+                table.column(0)[0].as_py() if name in ("count", "sum") else table.num_rows
+            )
+    got = [answers["count"], answers["sum"], answers["one ticker"], answers["one day"]]
+    got.append(answers["aggregate"])
+    return {
+        "median": {q: statistics.median(v) for q, v in times.items()},
+        "right": [int(g) for g in got] == [int(e) for e in expected],  # type: ignore[call-overload]
+        "got": got,
+        "expected": list(expected),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=500)
@@ -145,6 +197,16 @@ def main() -> None:
             burst_lake, full_lake = work / f"burst{i}", work / f"full{i}"
             bursts.append(run_burst(burst_lake, cotahist))
             fulls.append(run_full(full_lake, burst_lake))
+            if i == 0:
+                q = run_queries(burst_lake)
+                cells = ", ".join(f"{k} {v:.2f} s" for k, v in q["median"].items())  # type: ignore[attr-defined]
+                worst = max(q["median"].values())  # type: ignore[attr-defined]
+                print(
+                    f"b3lake query on refined_quotes after the burst (medians of 3): {cells}; "
+                    f"<= 1.5 s each: {'met' if worst <= 1.5 else 'NOT met'}; right numbers: "
+                    f"{q['right']} (got {q['got']}, from raw {q['expected']})",
+                    flush=True,
+                )
             b, f = bursts[-1], fulls[-1]
             print(
                 f"round {i + 1}: burst {b['seconds']:.1f} s (parse {b['parse_seconds']:.1f}, "
