@@ -82,6 +82,9 @@ def test_factors_do_not_depend_on_the_r6_tickers(abev_lake: LocalStorage, tmp_pa
     assert not storage.list_keys("refined/quotes/dt=2021-01-13/ticker=ABEV3/")
     for prefix in ("refined/corporate_action_factors/", "refined/quality_corporate_actions/"):
         assert object_bytes(storage, prefix) == object_bytes(abev_lake, prefix), prefix
+    # adjusted_quotes reads the history layer: ABEV3 is adjusted although the R6 table lacks it.
+    sql = "SELECT dt, adj_close FROM adjusted_quotes WHERE ticker = 'ABEV3' ORDER BY dt"
+    assert _query(storage, sql) == _query(abev_lake, sql) and len(_query(storage, sql)) == 16
 
 
 def test_refined_events_and_their_quarantine(abev_lake: LocalStorage) -> None:

@@ -1,10 +1,13 @@
 """Views over the catalogued tables, written once in Athena's SQL (Trino) and run by both engines.
 
-``adjusted_quotes`` is a view, not a table: ``refined_quotes`` joined with the small
+``adjusted_quotes`` is a view, not a table: the quotes joined with the small
 ``corporate_action_factors`` table (one row per ticker and ex-date, ranges ``valid_from <= dt <
 valid_to``). A new corporate action therefore rewrites the factors object only, never the quote
 partitions of the ticker's whole history (the daily run stays O(day)); the price of that is a
-join and a window at query time, which is cheap next to rewriting years of partitions.
+join and a window at query time, which is cheap next to rewriting years of partitions. The quotes
+are the history layer's (``refined_quotes_history``: the same rows as ``refined_quotes``): it holds
+every ticker whatever ``--r6_tickers`` keeps in the R6 table, and on Athena a scan of it is 20 year
+partitions for 20 years, where the R6 table of the whole market is beyond Athena's 1 M partitions.
 
 Locally the DuckDB engine creates each view (transpiled) after the tables, when the tables it
 reads are catalogued; on AWS the Athena engine runs ``CREATE OR REPLACE VIEW`` (the same text)
@@ -52,7 +55,7 @@ WITH joined AS (
          q.ma_5, q.ma_7, q.ma_21, q.pct_change, q.close_lag_1,
          COALESCE(f.adj_factor, 1.0) AS adj_factor,
          COALESCE(f.share_adj_factor, 1.0) AS share_adj_factor
-  FROM refined_quotes q
+  FROM refined_quotes_history q
   LEFT JOIN corporate_action_factors f
     ON f.ticker = q.ticker AND q.dt < f.valid_to
    AND q.dt >= COALESCE(f.valid_from, DATE '1900-01-01')
@@ -71,7 +74,7 @@ SELECT dt, ticker, source, open, high, low, close, volume, ma_5, ma_7, ma_21, pc
        END AS adj_pct_change
 FROM adjusted
 """,
-    ("refined_quotes", "corporate_action_factors"),
+    ("refined_quotes_history", "corporate_action_factors"),
 )
 
 QUALITY_UNEXPLAINED_JUMPS = View(
