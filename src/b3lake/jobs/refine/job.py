@@ -658,10 +658,8 @@ def run(
             chunks = incremental_chunks(plan, sessions)
         else:
             chunks = []
-    if len(chunks) > 1 and full:
-        _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
-    elif len(chunks) > 1:
-        _run_incremental_chunks(options, report, chunks, plan, raw, engine, storage, catalog)
+    if len(chunks) > 1:
+        _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog, full=full)
     else:
         _run_plan(options, report, plan, raw, engine, storage, catalog, full)
     _run_registered(options, report, engine, storage, catalog)
@@ -961,20 +959,31 @@ def _run_chunks(
     engine: Engine,
     storage: Storage,
     catalog: Catalog,
+    *,
+    full: bool,
 ) -> RefineReport:
-    """A full rebuild as incremental runs of whole years, then the portfolio, then the removal
-    of every quote object outside the sessions and months written (as one full run would)."""
-    for chunk in chunks:
+    """``plan`` as incremental runs of whole years (``chunks``), then its portfolio dates, each
+    released before the next: a chunk's memory, the bytes of the plan in one piece (a row reads
+    21 sessions back at most, and each chunk reads its months' look-back).
+
+    ``full``: a full rebuild; the portfolio piece replaces every portfolio object, and every
+    quote object outside the sessions and months written goes (as one full run would).
+    Incremental: every chunk stores the run date the plan in one piece would (see _run_plan).
+    """
+    from dataclasses import replace
+
+    if not full and plan.quote_sessions:
+        options = replace(options, run_date=max(options.run_date, plan.quote_sessions[-1]))
+    portfolio = Plan([], [], [], plan.portfolio_dates)
+    for chunk in [*chunks, portfolio]:
         part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
-        _run_plan(options, part, chunk, raw, engine, storage, catalog, False)
+        _run_plan(options, part, chunk, raw, engine, storage, catalog, full and chunk is portfolio)
         _merge_reports(report, part)
         release = getattr(engine, "release", None)
         if release is not None:  # the chunk's tables and views: memory does not add up
             release()
-    part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
-    portfolio = Plan([], [], [], plan.portfolio_dates)
-    _run_plan(options, part, portfolio, raw, engine, storage, catalog, True)
-    _merge_reports(report, part)
+    if not full:
+        return report
     with _stage(report, "write"):
         days = {f"dt={d.isoformat()}" for d in plan.quote_sessions}
         months = {f"month={m}" for m in plan.months}
@@ -986,33 +995,6 @@ def _run_chunks(
             ("refined_quotes_history", layout.refined_prefix("refined_quotes_history"), years),
         ):
             _drop_outside(storage, catalog, name, prefix, keep, report)
-    return report
-
-
-def _run_incremental_chunks(
-    options: RefineOptions,
-    report: RefineReport,
-    chunks: list[Plan],
-    plan: Plan,
-    raw: dict[str, dict[dt.date, list[str]]],
-    engine: Engine,
-    storage: Storage,
-    catalog: Catalog,
-) -> RefineReport:
-    """A large incremental plan as incremental runs of whole years, then its portfolio dates:
-    the same partitions and bytes as the plan in one piece (a row reads 21 sessions back at
-    most, and each chunk reads its months' look-back), with a chunk's memory."""
-    from dataclasses import replace
-
-    if plan.quote_sessions:  # the run date the plan in one piece stores (see _run_plan)
-        options = replace(options, run_date=max(options.run_date, plan.quote_sessions[-1]))
-    for chunk in [*chunks, Plan([], [], [], plan.portfolio_dates)]:
-        part = RefineReport(report.mode, report.dt, report.run_date, report.engine)
-        _run_plan(options, part, chunk, raw, engine, storage, catalog, False)
-        _merge_reports(report, part)
-        release = getattr(engine, "release", None)
-        if release is not None:
-            release()
     return report
 
 
