@@ -563,17 +563,7 @@ def _quotes_as_frames(
             F.sum(transform.INPUT_ROWS).cast("bigint").alias("inputs"),
         )
     ).to_pylist()[0]
-    quarantined = {k: v for k, v in counts.items() if k is not None}
-    report.universe_rows = sum(counts.values())
-    report.refined_input_rows = counts.get(None, 0)
-    report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
-    quality.reconcile(
-        "refined_quotes",
-        report.universe_rows,
-        report.refined_input_rows,
-        sum(quarantined.values()),
-        int(totals["inputs"] or 0),
-    )
+    _reconcile_quotes(report, counts, int(totals["inputs"] or 0))
     report.refined_rows["refined_quotes"] = int(totals["rows"])
     report.refined_rows["refined_monthly"] = int(monthly.count())
     days = [f"dt={d.isoformat()}/" for d in [*plan.quote_sessions, *plan.removed_sessions]]
@@ -796,17 +786,8 @@ def _run_plan(
                 )
                 quotes_out = _on_dates(quotes_arrow, plan.quote_sessions)
                 del quotes_arrow  # the write holds quotes_out only (peak memory of a backfill)
-            quarantined = {k: v for k, v in counts.items() if k is not None}
-            report.universe_rows = sum(counts.values())
-            report.refined_input_rows = counts.get(None, 0)
-            report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
-            quality.reconcile(
-                "refined_quotes",
-                report.universe_rows,
-                report.refined_input_rows,
-                sum(quarantined.values()),
-                int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0),
-            )
+            inputs = int(pc.sum(quotes_out.column(transform.INPUT_ROWS)).as_py() or 0)
+            _reconcile_quotes(report, counts, inputs)
             report.refined_rows["refined_quotes"] = quotes_out.num_rows
             report.refined_rows["refined_monthly"] = monthly_arrow.num_rows
             sessions_written = [
@@ -948,6 +929,22 @@ def _merge_reports(total: RefineReport, part: RefineReport) -> None:
     total.universe_rows += part.universe_rows
     total.refined_input_rows += part.refined_input_rows
     total.objects_deleted += part.objects_deleted
+
+
+def _reconcile_quotes(report: RefineReport, counts: dict[str | None, int], inputs: int) -> None:
+    """Record the quote counts by rule and check that the universe's rows = the refined rows'
+    inputs + the quarantined rows (``counts``: rows by rule, None = clean)."""
+    quarantined = {k: v for k, v in counts.items() if k is not None}
+    report.universe_rows = sum(counts.values())
+    report.refined_input_rows = counts.get(None, 0)
+    report.quarantined["quarantine_quotes"] = dict(sorted(quarantined.items()))
+    quality.reconcile(
+        "refined_quotes",
+        report.universe_rows,
+        report.refined_input_rows,
+        sum(quarantined.values()),
+        inputs,
+    )
 
 
 def _run_chunks(
