@@ -27,9 +27,7 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -216,37 +214,12 @@ def child(variant: str, lake: Path) -> dict[str, float]:
 
 
 def measure(variant: str, lake: Path) -> dict[str, float]:
-    import psutil
+    from bench_refine import measure_child
 
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", variant, "--lake", str(lake)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        parent = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                tree = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree))
-            except psutil.Error:
-                pass
-            time.sleep(0.1)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    out, _ = proc.communicate()
-    done.set()
-    thread.join()
-    if proc.returncode:
-        raise SystemExit(f"{variant} failed ({proc.returncode})")
-    result = json.loads(out.strip().splitlines()[-1])
+    cmd = [sys.executable, __file__, "--child", variant, "--lake", str(lake)]
+    result, peak = measure_child(cmd, variant)
     result["peak_rss_gb"] = round(peak / 1e9, 2)
-    return result
+    return dict(result)
 
 
 VARIANTS = ("daily", "daily_events", "daily_exdate", "event")

@@ -31,9 +31,7 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -390,36 +388,14 @@ CHILDREN = {
 
 
 def measure(step: str, args: argparse.Namespace) -> dict[str, Any]:
-    import psutil
+    from bench_refine import measure_child
 
     cmd = [sys.executable, __file__, "--child", step, "--lake", str(args.lake)]
     cmd += ["--r6-list", args.r6_list, "--rounds", str(args.rounds), "--files", str(args.files)]
     cmd += ["--day", args.day or "", "--ticker", args.ticker or ""]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        parent = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                tree = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree))
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    out, _ = proc.communicate()
-    done.set()
-    thread.join()
-    if proc.returncode:
-        raise SystemExit(f"{step} failed ({proc.returncode})")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result, peak = measure_child(cmd, step, interval=0.05)
     result["peak_gb"] = round(peak / GB, 2)
-    return result
+    return dict(result)
 
 
 def mark(ok: bool) -> str:

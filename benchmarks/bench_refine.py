@@ -485,15 +485,13 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return chosen
 
 
-def measure(variant: str, lake: Path) -> dict[str, float]:
-    """Run one variant in a child process; sample the RSS of its whole process tree."""
+def measure_child(cmd: list[str], name: str, interval: float = 0.1) -> tuple[dict, int]:
+    """Run ``cmd`` (a benchmark child that prints one JSON line last) while sampling the RSS of
+    its whole process tree every ``interval`` seconds: its result and the peak, in bytes. The
+    benchmark scripts all measure their variants with it."""
     import psutil
 
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", variant, "--lake", str(lake)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
     done = threading.Event()
 
@@ -506,7 +504,7 @@ def measure(variant: str, lake: Path) -> dict[str, float]:
                 peak = max(peak, sum(p.memory_info().rss for p in tree))
             except psutil.Error:
                 pass
-            time.sleep(0.1)
+            time.sleep(interval)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -514,10 +512,16 @@ def measure(variant: str, lake: Path) -> dict[str, float]:
     done.set()
     thread.join()
     if proc.returncode:
-        raise SystemExit(f"{variant} failed ({proc.returncode})")
-    result = json.loads(out.strip().splitlines()[-1])
+        raise SystemExit(f"{name} failed ({proc.returncode})")
+    return json.loads(out.strip().splitlines()[-1]), peak
+
+
+def measure(variant: str, lake: Path) -> dict[str, float]:
+    """Run one variant in a child process; sample the RSS of its whole process tree."""
+    cmd = [sys.executable, __file__, "--child", variant, "--lake", str(lake)]
+    result, peak = measure_child(cmd, variant)
     result["peak_rss_gb"] = round(peak / 1e9, 2)
-    return result
+    return dict(result)
 
 
 def report(size: str, results: dict[str, dict[str, float]]) -> None:

@@ -88,3 +88,20 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def athena() -> Iterator[object]:
+    """moto's in-process Athena with the ``b3lake`` workgroup (results under s3://b3lake-athena/)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("athena", region_name="us-east-1")
+        client.create_work_group(
+            Name="b3lake",
+            Configuration={
+                "ResultConfiguration": {"OutputLocation": "s3://b3lake-athena/results/"}
+            },
+        )
+        yield client

@@ -3,30 +3,14 @@ once, before the first query that names them (moto's Athena records the statemen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from b3lake.query import views
 from b3lake.query.athena import AthenaQueryEngine
 
 pytestmark = pytest.mark.aws
-
-
-@pytest.fixture
-def athena() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("athena", region_name="us-east-1")
-        client.create_work_group(
-            Name="b3lake",
-            Configuration={
-                "ResultConfiguration": {"OutputLocation": "s3://b3lake-athena/results/"}
-            },
-        )
-        yield client
 
 
 def _statements(athena: Any) -> list[str]:

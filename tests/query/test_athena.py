@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pyarrow as pa
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
@@ -54,19 +52,6 @@ ROWS = [
     ),
     _row("VALE3", "2021-01-04", None, None, None, None, None, None),
 ]
-
-
-@pytest.fixture
-def athena() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("athena", region_name="us-east-1")
-        client.create_work_group(
-            Name="b3lake",
-            Configuration={
-                "ResultConfiguration": {"OutputLocation": "s3://b3lake-athena/results/"}
-            },
-        )
-        yield client
 
 
 def _inject(rows: list[dict[str, Any]], columns: list[dict[str, Any]]) -> None:
