@@ -642,12 +642,8 @@ def run(
         plan, consumed, removed = _plan(options, raw, listed, storage, report)
         report.sessions_read = len(plan.read_sessions)
         sessions = sorted({d for s in QUOTE_SOURCES for d in raw[s]})
-        if full:
-            chunks = full_chunks(plan, sessions)
-        elif len(plan.quote_sessions) > INCREMENTAL_CHUNK_SESSIONS:
-            chunks = incremental_chunks(plan, sessions)
-        else:
-            chunks = []
+        large = len(plan.quote_sessions) > INCREMENTAL_CHUNK_SESSIONS
+        chunks = year_chunks(plan, sessions) if full or large else []
     if len(chunks) > 1:
         _run_chunks(options, report, chunks, plan, raw, engine, storage, catalog, full=full)
     else:
@@ -874,12 +870,13 @@ FULL_CHUNK_YEARS = 1
 INCREMENTAL_CHUNK_SESSIONS = 500
 
 
-def incremental_chunks(
+def year_chunks(
     plan: Plan, sessions: list[dt.date], *, years: int | None = None, lookback: int = 21
 ) -> list[Plan]:
-    """An incremental plan cut into plans of ``years`` whole years of its targets (no
-    portfolio): each with its targets, removed sessions and months of those years, the sessions
-    those months read, and its own ranges (a range across a new year is cut there)."""
+    """A plan cut into plans of ``years`` whole years of its targets (no portfolio): each with
+    its targets, removed sessions and months of those years, the sessions those months read, and
+    its own ranges (a range across a new year is cut there). For a full plan (every session a
+    target) a chunk reads its years' sessions and the look-back before them."""
     per = years or FULL_CHUNK_YEARS
     found = sorted({d.year for d in [*plan.quote_sessions, *plan.removed_sessions]})
     out = []
@@ -891,23 +888,6 @@ def incremental_chunks(
         read = _read_for_months(months, sessions, lookback)
         ranges = _consecutive_ranges(sorted({*targets, *removed}), sessions)
         out.append(Plan(read, targets, months, [], removed, ranges))
-    return out
-
-
-def full_chunks(
-    plan: Plan, sessions: list[dt.date], *, years: int | None = None, lookback: int = 21
-) -> list[Plan]:
-    """A full plan's quote sessions cut into runs of ``years`` whole years (no portfolio)."""
-    per = years or FULL_CHUNK_YEARS
-    found = sorted({s.year for s in plan.quote_sessions})
-    out = []
-    for i in range(0, len(found), per):
-        group = set(found[i : i + per])
-        targets = [s for s in plan.quote_sessions if s.year in group]
-        first = bisect.bisect_left(sessions, targets[0])
-        last = bisect.bisect_left(sessions, targets[-1])
-        read = sessions[max(0, first - lookback) : last + 1]
-        out.append(Plan(read, targets, sorted({_month(s) for s in targets}), []))
     return out
 
 
