@@ -15,7 +15,7 @@ import pytest
 from refine_helpers import argv, object_bytes, sample_lake, sample_sessions
 
 from b3lake import backends
-from b3lake.jobs.refine import corporate_actions as logic
+from b3lake.jobs.refine.transforms import corporate_actions as logic
 from b3lake.jobs.refine import job
 from b3lake.lake import layout
 from b3lake.query.duckdb import DuckDBQueryEngine

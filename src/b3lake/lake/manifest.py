@@ -26,10 +26,11 @@ Imports only the standard library and light b3lake modules (the trigger Lambda u
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from b3lake.errors import StorageError
@@ -109,7 +110,7 @@ def consumed_etag(storage: Storage, raw_key: str) -> str | None:
 
 
 def changes(
-    listed: dict[str, str], consumed: dict[str, dict[str, str]]
+    listed: Mapping[str, str], consumed: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[str], list[str]]:
     """``(changed, removed)``: listed keys whose ETag the manifest does not hold, and keys the
     manifest holds that are no longer listed."""
@@ -148,3 +149,14 @@ def record(
                 storage.delete_keys([shard])
             written += 1
     return written
+
+
+def raw_index(storage: Storage, source: str) -> dict[dt.date, list[str]]:
+    """``dt -> keys`` (sorted) of a raw source, from one listing of ``raw/<source>/``."""
+    found: dict[dt.date, list[str]] = defaultdict(list)
+    for key in storage.list_keys(raw_prefix(source)):
+        try:
+            found[parse_raw_key(key).dt].append(key)
+        except Exception:  # noqa: BLE001 - stray objects (markers, temp files) are not raw data
+            continue
+    return dict(found)
