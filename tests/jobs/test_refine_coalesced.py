@@ -15,7 +15,6 @@ import pytest
 import refine_helpers as H
 
 from b3lake.events.local_bus import LocalEventBus
-from b3lake.jobs.refine import job
 from b3lake.jobs.refine.args import Universe
 from b3lake.jobs.refine.job import main
 from b3lake.jobs.refine.plan import plan_changes
@@ -207,3 +206,25 @@ def test_a_local_burst_starts_one_run_that_refines_every_session(tmp_path: Path)
     assert len(runs) == 1 and len(_worked(launcher)) == 1
     assert runs[0].summary["pending_objects"] == len(SESSIONS)
     assert sum(len(r["coalesced"]) for r in bus.results) == len(SESSIONS) - 1
+
+
+def test_a_lake_copied_without_its_timestamps_has_nothing_pending(tmp_path: Path) -> None:
+    """Fingerprints are the content's (the MD5 of the bytes, as S3's ETag): a copy of the lake
+    whose files all have new modification times refines nothing and writes nothing."""
+    import os
+    import shutil
+
+    H.sample_lake(tmp_path / "lake", days=SESSIONS[:3])
+    main(H.argv(tmp_path / "lake", mode="full", tickers=SOME))
+    shutil.copytree(tmp_path / "lake", tmp_path / "copy", copy_function=shutil.copyfile)
+    for root, _, files in os.walk(tmp_path / "copy"):
+        for name in files:  # every file a day newer, as a copy without timestamps leaves it
+            path = os.path.join(root, name)
+            os.utime(
+                path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 86_400 * 10**9)
+            )
+    copy = LocalStorage(tmp_path / "copy")
+    before = H.object_bytes(copy, "refined/")
+    report = main(H.argv(tmp_path / "copy", raw_key=layout.raw_key("cotahist", SESSIONS[2])))
+    assert report.pending_objects == 0 and report.partitions_written == {}
+    assert H.object_bytes(copy, "refined/") == before

@@ -14,7 +14,6 @@ import refine_helpers as H
 
 from b3lake.catalog.local import LocalCatalog
 from b3lake.errors import ConfigError, QualityError
-from b3lake.jobs.refine import job
 from b3lake.jobs.refine.args import RefineArgs
 from b3lake.jobs.refine.job import JOB_ARGUMENTS, main
 from b3lake.jobs.refine.plan import plan_changes
@@ -60,7 +59,9 @@ def test_plan_reads_the_lookback_and_rewrites_later_sessions() -> None:
     assert late.quote_sessions == days[10:32] and late.months == ["2021-01", "2021-02"]
     assert late.read_sessions == days[: days.index(dt.date(2021, 2, 28)) + 1]
     full = plan_changes(days, set(days))
-    assert full.quote_sessions == full.read_sessions == days and full.ranges == [(days[0], days[-1])]
+    assert full.quote_sessions == full.read_sessions == days and full.ranges == [
+        (days[0], days[-1])
+    ]
 
 
 @pytest.mark.slow

@@ -33,7 +33,9 @@ def _outputs(engine: Any, storage: Any) -> dict[str, pa.Table]:
     flagged = quality.flag_quotes(transform.normalize_quotes(frame("cotahist"), frame("yfinance")))
     clean = flagged.filter(flagged["rule"].isNull()).drop("rule", "reason")
     quotes = transform.refine_quotes(clean)
-    portfolio = quality.flag_portfolio(portfolio_transform.normalize_portfolio(frame("ibov_portfolio")))
+    portfolio = quality.flag_portfolio(
+        portfolio_transform.normalize_portfolio(frame("ibov_portfolio"))
+    )
     return {
         "flagged_quotes": engine.to_arrow(flagged),
         "refined_quotes": engine.to_arrow(quotes),

@@ -184,8 +184,12 @@ def test_portfolio_weights_are_summed_per_sector_and_share_type(sqlframe_engine:
         [{**base, "source_file": "f", "line_number": i, **r} for i, r in enumerate(rows)],
         schema=schemas.RAW_IBOV_PORTFOLIO,
     )
-    flagged = quality.flag_portfolio(portfolio_transform.normalize_portfolio(sqlframe_engine.from_arrow(raw)))
-    out = sqlframe_engine.to_arrow(portfolio_transform.refine_portfolio(flagged.drop("rule", "reason")))
+    flagged = quality.flag_portfolio(
+        portfolio_transform.normalize_portfolio(sqlframe_engine.from_arrow(raw))
+    )
+    out = sqlframe_engine.to_arrow(
+        portfolio_transform.refine_portfolio(flagged.drop("rule", "reason"))
+    )
     got = {r["ticker"]: r for r in out.to_pylist()}
     assert set(got) == {"PETR4", "PETR3", "VALE3"}
     assert got["PETR4"]["sector_weight"] == 8.5 and got["VALE3"]["sector"] == "Mining"

@@ -258,18 +258,14 @@ class SparkEngine(ArrowEngine):
             # Materialised before the write replaces the files it was read from.
             rows = self.persist(kept.unionByName(rows))
             rows.count()
-        # Each year's tickers and first session (a few rows per year reach the driver).
-        summary = {
-            r["year"]: {
-                "first": r["first"].isoformat() if r["first"] else None,
-                "tickers": sorted(t for t in r["tickers"] if t is not None),
-            }
-            for r in self.to_arrow(
+        # Each year's tickers and first session: one row per year reaches the driver.
+        summary = history.summaries(
+            self.to_arrow(
                 rows.groupBy(year).agg(
                     F.min("dt").alias("first"), F.collect_set("ticker").alias("tickers")
                 )
-            ).to_pylist()
-        }
+            )
+        )
         if ranges is None:
             # The rows are the whole content of the years they touch (a rebuild's chunk): those
             # years are replaced, the others are not this write's.

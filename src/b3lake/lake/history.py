@@ -116,6 +116,19 @@ def summarize(rows: pa.Table) -> dict[str, object]:
     return {"first": first.isoformat() if first else None, "tickers": tickers}
 
 
+def summaries(table: pa.Table) -> dict[str, dict[str, object]]:
+    """``year -> summary`` from an aggregate of ``year, first, tickers`` (one row per year, as
+    an engine computes it without collecting the rows)."""
+    out: dict[str, dict[str, object]] = {}
+    for row in table.to_pylist():
+        first = row["first"]
+        out[row["year"]] = {
+            "first": first.isoformat() if first else None,
+            "tickers": sorted(t for t in row["tickers"] if t is not None),
+        }
+    return out
+
+
 @dataclass(frozen=True)
 class HistoryWrite:
     written: list[tuple[str, str, int]]  # (partition value, key, rows)

@@ -6,9 +6,9 @@ started by the other events (or by duplicate deliveries) find nothing pending an
 seconds without writing. The manifest is what "changed" is measured against.
 
 * **Fingerprints.** S3's ETag from the same ``ListObjectsV2`` pages the run lists raw with (no
-  extra request; the ``eTag`` of an S3 notification is the same string), locally the object's
-  size and modification time (``LocalStorage.list_etags``); a Storage without ``list_etags``
-  falls back to the MD5 of each object's bytes (what S3 uses for a single PUT).
+  extra request; the ``eTag`` of an S3 notification is the same string), locally the MD5 of the
+  object's bytes (what S3 gives a single PUT; ``LocalStorage.list_etags``, cached by size and
+  modification time): content, not timestamps, so a copied lake has nothing pending.
 * **Shards.** ``_b3lake/manifest/raw/<source>/<year>.json``: a daily run rewrites one or two
   small shards, the trigger reads only the shard of its event's object (one GET), and twenty
   years of three sources are ~60 shards, not one large object rewritten by every run.
@@ -27,7 +27,6 @@ Imports only the standard library and light b3lake modules (the trigger Lambda u
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -51,15 +50,7 @@ def shard_key(raw_key: str) -> str:
 
 def list_raw(storage: Storage, source: str) -> dict[str, str]:
     """``key -> ETag`` of a raw source's objects (stray keys that are not raw data skipped)."""
-    prefix = raw_prefix(source)
-    lister = getattr(storage, "list_etags", None)
-    if lister is not None:
-        listed: dict[str, str] = lister(prefix)
-    else:
-        listed = {
-            k: hashlib.md5(storage.get_bytes(k), usedforsecurity=False).hexdigest()
-            for k in storage.list_keys(prefix)
-        }
+    listed = storage.list_etags(raw_prefix(source))
     out = {}
     for key, etag in listed.items():
         try:
