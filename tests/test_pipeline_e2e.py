@@ -147,9 +147,9 @@ def test_full_refine_by_hand_gives_the_same_rows(sample_lake: tuple[Path, Any]) 
     # lake (refined, quarantine, catalog, caches) byte for byte; only lineage differs.
     assert before.equals(after)
     assert {k: storage.get_bytes(k) for k in storage.list_keys("") if not _lineage(k)} == files
+    assert len(storage.list_keys("refined/quotes/")) == before.num_rows
 
 
 def _lineage(key: str) -> bool:
     """The job-run history and the raw manifest: which run did what, not data."""
     return key.startswith(("_b3lake/job_runs/", "_b3lake/manifest/"))
-    assert len(storage.list_keys("refined/quotes/")) == before.num_rows
