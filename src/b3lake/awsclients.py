@@ -3,6 +3,12 @@
 
 boto3 is imported lazily: the trigger Lambda imports this module, and the local backend never
 needs boto3 at all.
+
+The region is never guessed. Every deployed component is given it explicitly (Terraform sets
+``B3LAKE_AWS_REGION`` on both Lambdas and ``--aws_region`` on the Glue job); elsewhere the
+session's region or the SDK's own ``AWS_REGION``/``AWS_DEFAULT_REGION`` count as explicit. With
+none of them a client is refused with a ConfigError that says where to set it: a silent
+us-east-1 would send a São Paulo deployment's calls to another region's (empty) Glue catalog.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 
 #: The environment variable that points every b3lake AWS client at another endpoint.
 ENDPOINT_ENV = "B3LAKE_AWS_ENDPOINT_URL"
-DEFAULT_REGION = "us-east-1"
+#: The region setting every b3lake process reads (``Settings.aws_region``).
+REGION_ENV = "B3LAKE_AWS_REGION"
 
 # botocore's "standard" mode retries throttling and transient 5xx errors with backoff and jitter,
 # which is what a Lambda burst of S3 events needs (Glue's StartJobRun quota is low).
@@ -37,14 +44,24 @@ def endpoint_for(endpoint_url: str | None = None) -> str | None:
 
 
 def region_for(session: Any = None, region: str | None = None) -> str:
-    """Region: explicit, the session's, ``AWS_DEFAULT_REGION``/``AWS_REGION``, else us-east-1."""
-    return (
+    """Region: explicit, the session's, ``B3LAKE_AWS_REGION``, ``AWS_REGION`` or
+    ``AWS_DEFAULT_REGION``; ConfigError when none is set (no default region)."""
+    from b3lake.errors import ConfigError
+
+    found = (
         region
         or getattr(session, "region_name", None)
-        or os.environ.get("AWS_DEFAULT_REGION")
+        or os.environ.get(REGION_ENV)
         or os.environ.get("AWS_REGION")
-        or DEFAULT_REGION
+        or os.environ.get("AWS_DEFAULT_REGION")
     )
+    if not found:
+        raise ConfigError(
+            "no AWS region: set aws_region (B3LAKE_AWS_REGION), the session's region or "
+            "AWS_REGION; b3lake never assumes one",
+            field="aws_region",
+        )
+    return str(found)
 
 
 def client(

@@ -3,6 +3,15 @@
 Keys are relative to the lake prefix, exactly as in ``LocalStorage``. A single ``PutObject`` is
 atomic in S3 (readers see the old object or the new one, never half), so no temp-and-rename is
 needed. boto3 and pyarrow are imported lazily.
+
+A missing key is not always a 404: S3 answers GetObject and HeadObject on a key that does not
+exist with 404 only to a caller allowed ``s3:ListBucket`` on the bucket, and with 403 to any
+other (the S3 API reference, "Permissions" of both). A role whose ListBucket holds only under an
+``s3:prefix`` condition (the extract and trigger Lambdas') gets 403. So on a 403 the adapter asks
+the one question such a role may ask: a ``ListObjectsV2`` of exactly that key (``Prefix=key``,
+``MaxKeys=1``). The key absent from it is missing (``exists`` is False, ``get_bytes`` says "object
+not found"); present, the 403 was a real refusal and is raised as such; the listing refused as
+well, nobody can tell, and the error says so. One extra request, only for missing keys.
 """
 
 from __future__ import annotations
@@ -22,6 +31,9 @@ if TYPE_CHECKING:
 DELETE_BATCH = 1000
 #: HTTP connections kept per client: the Parquet writers put up to 16 partitions at a time.
 MAX_POOL = 32
+#: What S3 answers for a missing key (with s3:ListBucket), and for one without it.
+MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+DENIED_CODES = frozenset({"403", "AccessDenied", "Forbidden"})
 
 
 class S3Storage:
@@ -80,14 +92,25 @@ class S3Storage:
             raise self._fail("write", key, exc) from exc
 
     def get_bytes(self, key: str) -> bytes:
+        data = self.get_if_exists(key)
+        if data is None:
+            raise StorageError("object not found", source=self.uri(key))
+        return data
+
+    def get_if_exists(self, key: str) -> bytes | None:
+        """The object's bytes, or None when the key does not exist (a 404, or a 403 for a key
+        that a listing of exactly it shows missing: see the module docstring)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             return bytes(response["Body"].read())
         except ClientError as exc:
-            if awsclients.error_code(exc) in ("NoSuchKey", "404"):
-                raise StorageError("object not found", source=self.uri(key)) from exc
+            code = awsclients.error_code(exc)
+            if code in MISSING_CODES:
+                return None
+            if code in DENIED_CODES and not self._listed(key, "read", exc):
+                return None
             raise self._fail("read", key, exc) from exc
         except BotoCoreError as exc:
             raise self._fail("read", key, exc) from exc
@@ -98,12 +121,32 @@ class S3Storage:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
-            if awsclients.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            code = awsclients.error_code(exc)
+            if code in MISSING_CODES:
                 return False
+            if code in DENIED_CODES:
+                return self._listed(key, "check", exc)
             raise self._fail("check", key, exc) from exc
         except BotoCoreError as exc:
             raise self._fail("check", key, exc) from exc
         return True
+
+    def _listed(self, key: str, action: str, denied: Exception) -> bool:
+        """After a 403 on ``key``: whether a listing of exactly that key holds it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = self._key(key)
+        try:
+            response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=full, MaxKeys=1)
+        except (ClientError, BotoCoreError) as exc:
+            code = awsclients.error_code(exc) or type(exc).__name__
+            raise StorageError(
+                f"cannot {action}: {awsclients.error_code(denied)} on the object, and {code} on "
+                f"listing it (s3:ListBucket with s3:prefix {full!r}): whether it exists cannot "
+                "be told",
+                source=self.uri(key),
+            ) from exc
+        return any(item.get("Key") == full for item in response.get("Contents", []))
 
     def list_keys(self, prefix: str) -> list[str]:
         """Every key under ``prefix``, sorted; folder markers (keys ending in ``/``) are skipped."""

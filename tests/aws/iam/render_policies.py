@@ -55,15 +55,11 @@ INPUTS: dict[str, Any] = {
 
 def module_digest() -> dict[str, str]:
     """sha256 of every file of the iam module (what the snapshot was rendered from)."""
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(MODULE.glob("*.tf"))
-    }
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(MODULE.glob("*.tf"))}
 
 
 def _wrapper(inputs: dict[str, Any], endpoint: str) -> str:
-    args = "\n".join(
-        f"  {k} = {json.dumps(v)}" for k, v in inputs.items() if k != "region"
-    )
+    args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in inputs.items() if k != "region")
     return f"""terraform {{
   required_providers {{
     aws = {{ source = "hashicorp/aws" }}
