@@ -84,6 +84,13 @@ def guarded(evaluator: H.Evaluator) -> Iterator[H.GuardedMotoServer]:
         port = sock.getsockname()[1]
     server = H.GuardedMotoServer(guard, port)
     server.start()
+    # moto's state is the process's: start from none (another module's buckets and jobs).
+    import urllib.request
+
+    urllib.request.urlopen(  # noqa: S310 - loopback only
+        urllib.request.Request(f"{server.url}/moto-api/reset", data=b"{}", method="POST"),
+        timeout=10,
+    ).close()
     yield server
     server.stop()
 
