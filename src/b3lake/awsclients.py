@@ -94,6 +94,38 @@ def client(
         )
 
 
+#: What S3 answers for a missing key to a caller with s3:ListBucket, and to one without it.
+S3_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+S3_DENIED_CODES = frozenset({"403", "AccessDenied", "Forbidden"})
+
+
+def s3_key_missing(client: Any, bucket: str, key: str, exc: BaseException) -> bool | None:
+    """After a GetObject or HeadObject of ``key`` failed with ``exc``: True when the key does
+    not exist, False when it does (the failure was a real refusal), None for any other error.
+
+    S3 answers a missing key with 404 only to a caller allowed ``s3:ListBucket`` on the bucket,
+    with 403 to any other (the S3 API reference, "Permissions" of GetObject and HeadObject). A
+    role whose ListBucket holds only under an ``s3:prefix`` condition gets 403, so a 403 is
+    followed by the one question such a role may ask: a ``ListObjectsV2`` of exactly that key
+    (``Prefix=key, MaxKeys=1``). If that is refused too, nobody can tell: StorageError."""
+    code = error_code(exc)
+    if code in S3_MISSING_CODES:
+        return True
+    if code not in S3_DENIED_CODES:
+        return None
+    try:
+        response = client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    except Exception as list_exc:
+        from b3lake.errors import StorageError
+
+        raise StorageError(
+            f"{code} on the object, and {error_code(list_exc) or type(list_exc).__name__} on "
+            f"listing it (s3:ListBucket with s3:prefix {key!r}): whether it exists cannot be told",
+            source=f"s3://{bucket}/{key}",
+        ) from list_exc
+    return not any(item.get("Key") == key for item in response.get("Contents", []))
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ``ClientError`` (``EntityNotFoundException``) or None."""
     response = getattr(exc, "response", None)

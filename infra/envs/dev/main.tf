@@ -57,6 +57,8 @@ locals {
     B3LAKE_CATALOG_DATABASE = var.catalog_database
     B3LAKE_SOURCES          = jsonencode(var.sources)
     B3LAKE_ATHENA_WORKGROUP = local.athena_workgroup
+    # Explicit, never guessed (b3lake.awsclients refuses to default one).
+    B3LAKE_AWS_REGION = local.region
   }
 
   # The [universe] of b3lake.toml (var.universe): the Lambdas read it as settings
@@ -107,6 +109,7 @@ module "glue_job" {
   wheel_path           = "${local.dist_dir}/${local.manifest.wheel}"
   extra_python_modules = var.glue_extra_python_modules
   lake_uri             = module.lake_storage.lake_uri
+  region               = local.region
   catalog_database     = module.catalog.database_name
   # The job's data-changing defaults as RefineArgs declares them (manifest), then the universe.
   refine_arguments    = merge(local.manifest.refine_arguments, local.universe_arguments)

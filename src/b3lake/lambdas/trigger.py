@@ -220,11 +220,11 @@ def _waiting_run(launcher: Any, job_name: str) -> str | None:
 class _Consumed:
     """The raw manifest's entries, one shard read per (source, year) an event touches.
 
-    Read through ``S3Storage`` with the Lambda's role (``s3:GetObject`` on ``_b3lake/manifest/*``;
-    a shard not written yet answers 403 to a role without an unconditioned ``s3:ListBucket``, and
-    the adapter tells it from a refusal by listing exactly that key, which the role may do under
-    its ``s3:prefix`` condition), or from the local lake's directory; a context's
-    ``b3lake_storage`` (tests) is read through the port."""
+    Read with the Lambda's own boto3 (``s3:GetObject`` on ``_b3lake/manifest/*``; a shard not
+    written yet answers 403 to a role without an unconditioned ``s3:ListBucket``, told from a
+    refusal by ``awsclients.s3_key_missing``, which lists exactly that key under the role's
+    ``s3:prefix`` condition), or from the local lake's directory; a context's ``b3lake_storage``
+    (tests) is read through the port."""
 
     def __init__(self, config: TriggerConfig, context: Any) -> None:
         self.config = config
@@ -248,12 +248,17 @@ class _Consumed:
                 return None
             with open(path, "rb") as fh:
                 return fh.read()
-        from b3lake.storage.s3 import S3Storage
+        from b3lake import awsclients
 
         if self._s3 is None:
-            self._s3 = S3Storage(self.config.lake, region=self.config.region)
-        data: bytes | None = self._s3.get_if_exists(key)
-        return data
+            self._s3 = awsclients.client("s3", region=self.config.region)
+        bucket, prefix = lake_location(self.config.lake)
+        try:
+            return bytes(self._s3.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
+        except Exception as exc:
+            if awsclients.s3_key_missing(self._s3, bucket, prefix + key, exc):
+                return None
+            raise
 
     def holds(self, key: str, etag: str) -> bool:
         """True when ``key`` was consumed with exactly this ETag (fails open: False)."""

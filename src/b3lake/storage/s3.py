@@ -6,12 +6,10 @@ needed. boto3 and pyarrow are imported lazily.
 
 A missing key is not always a 404: S3 answers GetObject and HeadObject on a key that does not
 exist with 404 only to a caller allowed ``s3:ListBucket`` on the bucket, and with 403 to any
-other (the S3 API reference, "Permissions" of both). A role whose ListBucket holds only under an
-``s3:prefix`` condition (the extract and trigger Lambdas') gets 403. So on a 403 the adapter asks
-the one question such a role may ask: a ``ListObjectsV2`` of exactly that key (``Prefix=key``,
-``MaxKeys=1``). The key absent from it is missing (``exists`` is False, ``get_bytes`` says "object
-not found"); present, the 403 was a real refusal and is raised as such; the listing refused as
-well, nobody can tell, and the error says so. One extra request, only for missing keys.
+other. A role whose ListBucket holds only under an ``s3:prefix`` condition (the extract and
+trigger Lambdas') gets 403; ``awsclients.s3_key_missing`` then lists exactly that key to tell a
+missing key (``exists`` is False, ``get_bytes`` says "object not found") from a refusal (raised
+as such). One extra request, only for missing keys.
 """
 
 from __future__ import annotations
@@ -31,9 +29,6 @@ if TYPE_CHECKING:
 DELETE_BATCH = 1000
 #: HTTP connections kept per client: the Parquet writers put up to 16 partitions at a time.
 MAX_POOL = 32
-#: What S3 answers for a missing key (with s3:ListBucket), and for one without it.
-MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
-DENIED_CODES = frozenset({"403", "AccessDenied", "Forbidden"})
 
 
 class S3Storage:
@@ -102,14 +97,12 @@ class S3Storage:
         that a listing of exactly it shows missing: see the module docstring)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        full = self._key(key)
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            response = self.client.get_object(Bucket=self.bucket, Key=full)
             return bytes(response["Body"].read())
         except ClientError as exc:
-            code = awsclients.error_code(exc)
-            if code in MISSING_CODES:
-                return None
-            if code in DENIED_CODES and not self._listed(key, "read", exc):
+            if awsclients.s3_key_missing(self.client, self.bucket, full, exc):
                 return None
             raise self._fail("read", key, exc) from exc
         except BotoCoreError as exc:
@@ -118,35 +111,17 @@ class S3Storage:
     def exists(self, key: str) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.head_object(Bucket=self.bucket, Key=full)
         except ClientError as exc:
-            code = awsclients.error_code(exc)
-            if code in MISSING_CODES:
-                return False
-            if code in DENIED_CODES:
-                return self._listed(key, "check", exc)
-            raise self._fail("check", key, exc) from exc
+            missing = awsclients.s3_key_missing(self.client, self.bucket, full, exc)
+            if missing is None:
+                raise self._fail("check", key, exc) from exc
+            return not missing  # False: it exists, and the HEAD was refused
         except BotoCoreError as exc:
             raise self._fail("check", key, exc) from exc
         return True
-
-    def _listed(self, key: str, action: str, denied: Exception) -> bool:
-        """After a 403 on ``key``: whether a listing of exactly that key holds it."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        full = self._key(key)
-        try:
-            response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=full, MaxKeys=1)
-        except (ClientError, BotoCoreError) as exc:
-            code = awsclients.error_code(exc) or type(exc).__name__
-            raise StorageError(
-                f"cannot {action}: {awsclients.error_code(denied)} on the object, and {code} on "
-                f"listing it (s3:ListBucket with s3:prefix {full!r}): whether it exists cannot "
-                "be told",
-                source=self.uri(key),
-            ) from exc
-        return any(item.get("Key") == full for item in response.get("Contents", []))
 
     def list_keys(self, prefix: str) -> list[str]:
         """Every key under ``prefix``, sorted; folder markers (keys ending in ``/``) are skipped."""
