@@ -139,6 +139,9 @@ module "trigger" {
   dlq_name           = local.trigger_dlq_name
   log_retention_days = var.log_retention_days
   tracing_mode       = var.lambda_tracing_mode
+  # One copy at a time: each S3 event sees the run the previous one started (docs/deploy.md,
+  # "Bursts: one trigger at a time"); -1 where the account cannot reserve any (lab accounts).
+  reserved_concurrent_executions = var.trigger_reserved_concurrency
 }
 
 module "extract" {

@@ -229,6 +229,17 @@ variable "lambda_tracing_mode" {
   default     = "Active"
 }
 
+variable "trigger_reserved_concurrency" {
+  description = "Reserved concurrency of the trigger Lambda: 1 serialises a burst of S3 events so they coalesce into one Glue run; -1 = unreserved (accounts whose concurrency limit is 10, e.g. AWS Academy, cannot reserve any)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.trigger_reserved_concurrency == -1 || var.trigger_reserved_concurrency >= 1
+    error_message = "trigger_reserved_concurrency must be -1 (unreserved) or at least 1."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the Lambdas' log groups in days."
   type        = number
