@@ -149,6 +149,12 @@ def _fake_dist(dist: Path) -> dict[str, Any]:
         "tables": table_specs.manifest(),
         "refine_arguments": RefineArgs.universe_arguments(),
         "sources": list(source_registry.names()),
+        # What scripts/package.py resolves for Glue 5.0 (names as pip reports them).
+        "glue_python_modules": [
+            "exchange_calendars==4.11.1",
+            "pydantic==2.12.5",
+            "pydantic-settings==2.12.0",
+        ],
     }
     (dist / "glue").mkdir(parents=True)
     (dist / "lambda").mkdir()
@@ -392,11 +398,9 @@ def _check_deployment(
     assert args["--job-language"] == "python"
     modules = args["--additional-python-modules"].split(",")
     assert modules[0] == f"s3://{scripts}/glue/{manifest['wheel']}"
-    assert {m.split("~=")[0].split("==")[0] for m in modules[1:]} >= {
-        "pydantic",
-        "pydantic-settings",
-        "exchange-calendars",
-    }
+    # The wheel, then the manifest's exact pins (none of them a module Glue 5.0 provides).
+    assert modules[1:] == manifest["glue_python_modules"]
+    assert all("==" in m for m in modules[1:])
     for key, local in (
         (manifest["glue_script"], manifest["glue_script"]),
         (f"glue/{manifest['wheel']}", manifest["wheel"]),

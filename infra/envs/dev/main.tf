@@ -101,13 +101,15 @@ module "iam" {
 module "glue_job" {
   source = "../../modules/glue_job"
 
-  job_name             = local.glue_job_name
-  role_arn             = local.roles.glue
-  scripts_bucket_id    = module.lake_storage.scripts_bucket_id
-  script_path          = "${local.dist_dir}/${local.manifest.glue_script}"
-  script_key           = local.manifest.glue_script
-  wheel_path           = "${local.dist_dir}/${local.manifest.wheel}"
-  extra_python_modules = var.glue_extra_python_modules
+  job_name          = local.glue_job_name
+  role_arn          = local.roles.glue
+  scripts_bucket_id = module.lake_storage.scripts_bucket_id
+  script_path       = "${local.dist_dir}/${local.manifest.glue_script}"
+  script_key        = local.manifest.glue_script
+  wheel_path        = "${local.dist_dir}/${local.manifest.wheel}"
+  # Exact pins resolved by scripts/package.py for Glue 5.0 with Glue's own modules as constraints
+  # (none of them is replaced), then any the tfvars add.
+  extra_python_modules = concat(try(local.manifest.glue_python_modules, []), var.glue_extra_python_modules)
   lake_uri             = module.lake_storage.lake_uri
   region               = local.region
   catalog_database     = module.catalog.database_name

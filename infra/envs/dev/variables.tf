@@ -175,9 +175,9 @@ variable "glue_timeout_minutes" {
 }
 
 variable "glue_extra_python_modules" {
-  description = "pip requirements Glue installs next to the b3lake wheel: the pure-Python dependencies Glue 5.0 lacks."
+  description = "More pip requirements for the Glue job, after the ones dist/manifest.json pins (glue_python_modules: what the b3lake wheel needs beyond Glue 5.0's own modules). Pin them (name==version) and never to another version of a module Glue 5.0 provides (scripts/glue-5.0-provided-modules.txt)."
   type        = list(string)
-  default     = ["pydantic~=2.7", "pydantic-settings~=2.3", "exchange-calendars~=4.5"]
+  default     = []
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
