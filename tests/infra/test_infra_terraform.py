@@ -346,6 +346,7 @@ def _check_deployment(
         "B3LAKE_CATALOG_DATABASE": "default",
         "B3LAKE_SOURCES": '["cotahist"]',
         "B3LAKE_ATHENA_WORKGROUP": outputs["athena_workgroup"],
+        "B3LAKE_AWS_REGION": REGION,  # explicit: b3lake never guesses a region
         # The universe, as pydantic-settings reads it (JSON lists).
         "B3LAKE_UNIVERSE__TICKERS": '["PETR4","VALE3"]',
         "B3LAKE_UNIVERSE__EXCLUDE_ESPECI": "[]",
@@ -367,6 +368,20 @@ def _check_deployment(
         assert function["TracingConfig"]["Mode"] == "Active"
     assert [layer["Arn"] for layer in extract["Layers"]] == [layer_arn]
     assert trigger.get("Layers", []) == []
+
+    # The roles hold the policies the permission tests evaluate (tests/aws/iam's snapshot, rendered
+    # for other names): the same statements and actions, role by role.
+    _check_role_policies(moto)
+
+    # The trigger runs one copy at a time and retries throttled S3 events for 6 hours.
+    assert (
+        lam.get_function_concurrency(FunctionName=trigger["FunctionName"]).get(
+            "ReservedConcurrentExecutions"
+        )
+        == 1
+    )
+    invoke = lam.get_function_event_invoke_config(FunctionName=trigger["FunctionName"])
+    assert (invoke["MaximumEventAgeInSeconds"], invoke["MaximumRetryAttempts"]) == (21600, 2)
 
     # The schedule after the B3 close.
     schedule = moto.client("scheduler").get_schedule(Name=outputs["extract_function_name"])
@@ -443,6 +458,30 @@ def _check_deployment(
     )
     queries = athena.list_named_queries(WorkGroup=outputs["athena_workgroup"])["NamedQueryIds"]
     assert len(queries) == 4
+
+
+def _check_role_policies(moto: MotoServer) -> None:
+    import sys
+
+    sys.path.insert(0, str(INFRA.parent / "tests" / "aws" / "iam"))
+    import render_policies
+
+    iam = moto.client("iam")
+    for component, rendered in render_policies.load()["roles"].items():
+        role = rendered["role"]
+        (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(document)
+
+        def shape(policy: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+            out = []
+            for st in policy["Statement"]:
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                out.append((st.get("Sid", ""), tuple(sorted(actions))))
+            return sorted(out)
+
+        assert shape(document) == shape(rendered["policy"]), component
 
 
 def _run_pipeline_on_deployment(
