@@ -1,7 +1,7 @@
 """The AWS Glue 5.0 entry script of the refine job (Spark 3.5, Python 3.11).
 
 Glue runs this file with ``sys.argv`` = ``script --JOB_ID … --JOB_RUN_ID … --JOB_NAME … --dt …
---lake s3://… --run_date … --mode … --catalog_database …``. Only here is ``awsglue`` imported;
+--lake s3://… --mode … --catalog_database …``. Only here is ``awsglue`` imported;
 everything else is the same ``b3lake.jobs.refine.job.run`` the local launcher calls, on the
 Spark engine built from the GlueContext's session. The arguments are read by
 ``RefineArgs.from_argv`` (``jobs/refine/args.py``, the one declaration the trigger and Terraform
@@ -40,13 +40,13 @@ def lake_adapters(argv: list[str]) -> tuple[Storage, Catalog]:
     """The job's Storage and Catalog, from ``--lake`` and ``--catalog_database``, in the
     job's region for an S3 lake."""
     from b3lake.catalog import catalog_for
-    from b3lake.jobs.refine.job import parse_args
+    from b3lake.jobs.refine.args import RefineArgs
     from b3lake.storage import storage_for
 
-    options = parse_args(argv)
-    aws = {"region": job_region(argv)} if options.lake.startswith("s3://") else {}
-    storage = storage_for(options.lake, **aws)
-    return storage, catalog_for(storage, options.catalog_database, **aws)
+    args = RefineArgs.from_argv(argv)
+    aws = {"region": job_region(argv)} if args.lake.startswith("s3://") else {}
+    storage = storage_for(args.lake, **aws)
+    return storage, catalog_for(storage, args.catalog_database, **aws)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -56,20 +56,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from pyspark.context import SparkContext
 
     from b3lake.engines.spark import SparkEngine
-    from b3lake.jobs.refine.job import parse_args, run
+    from b3lake.jobs.refine.args import RefineArgs
+    from b3lake.jobs.refine.job import glue_run_id, run
 
     argv = list(sys.argv if argv is None else argv)
-    # Glue validates the arguments it must have; the optional ones are read by parse_args.
+    # Glue validates the arguments it must have; the optional ones are read by RefineArgs.from_argv.
     glue_args = getResolvedOptions(argv, ["JOB_NAME", "lake"])
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(glue_args["JOB_NAME"], glue_args)
 
-    options = parse_args(argv)
+    args = RefineArgs.from_argv(argv)
     storage, catalog = lake_adapters(argv)
     engine = SparkEngine(glue_context.spark_session)
     try:
-        report = run(options, engine=engine, storage=storage, catalog=catalog).to_dict()
+        report = run(
+            args, engine=engine, storage=storage, catalog=catalog, run_id=glue_run_id(argv)
+        ).to_dict()
     finally:
         engine.close()
     print(json.dumps({"refine_report": report}, default=str))
