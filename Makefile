@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LAKE   ?= lake
 PYTEST_ARGS ?=
 
-.PHONY: run test package lint typecheck clean tools bench
+.PHONY: run test package lint typecheck clean tools bench property
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_history.py --years 20 --r6 100
 	$(BIN)/python benchmarks/bench_burst.py --sessions 500
 	$(BIN)/python benchmarks/bench_corporate_actions.py
+	$(MAKE) property
+
+# The incremental = full property with many random landing histories (CI runs 5, derandomised).
+property: $(VENV)/.dev-installed
+	B3LAKE_PROPERTY_EXAMPLES=$${B3LAKE_PROPERTY_EXAMPLES:-200} B3LAKE_PROPERTY_SEED=random \
+	  $(BIN)/python -m pytest -p no:cacheprovider -q tests/jobs/test_incremental_equals_full.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests benchmarks scripts
