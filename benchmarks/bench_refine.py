@@ -372,11 +372,7 @@ def _hand_sql(con, lake: Path) -> tuple[object, object]:  # type: ignore[no-unty
     def total(n: int) -> str:
         return " + ".join(f"_c{k}" for k in range(1, n))
 
-    con.execute(
-        QUOTES_SQL.format(
-            lags=lags, sum5=total(5), sum7=total(7), sum21=total(21)
-        )
-    )
+    con.execute(QUOTES_SQL.format(lags=lags, sum5=total(5), sum7=total(7), sum21=total(21)))
     quotes = con.execute("SELECT * FROM quotes").to_arrow_table()
     monthly = con.execute(MONTHLY_SQL).to_arrow_table()
     return quotes, monthly
