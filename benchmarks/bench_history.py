@@ -223,7 +223,7 @@ def child_month(lake: Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     from b3lake.jobs.refine import schemas
-    from b3lake.lake import history
+    from b3lake.lake import quotes_history
     from b3lake.storage.local import LocalStorage
 
     storage = LocalStorage(lake)
@@ -233,7 +233,7 @@ def child_month(lake: Path) -> dict[str, Any]:
     files = 0
     for key in years:  # a year at a time (memory)
         table = pq.read_table(storage.uri(key))
-        out = history.write(
+        out = quotes_history.write(
             storage,
             "bench_layouts/month/",
             table,

@@ -114,9 +114,9 @@ def build_synthetic_lake(root: Path) -> Path:
     cat.add_partitions("refined_quotes", parts)
     # The history layer holds the same rows (the report reads it), as the refine job writes it.
     from b3lake.jobs.refine.schemas import REFINED_QUOTES_HISTORY
-    from b3lake.lake import history
+    from b3lake.lake import quotes_history
 
-    written = history.write(
+    written = quotes_history.write(
         storage,
         "refined/quotes_history/",
         pa.Table.from_pylist(history_rows, schema=REFINED_QUOTES_HISTORY),

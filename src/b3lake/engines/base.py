@@ -2,7 +2,7 @@
 
 ``ArrowEngine`` is the base implementation: the rows of a DataFrame are collected as Arrow and
 written through the Storage port (``lake/parquet_io.py``: one ``part-0.parquet`` per partition,
-sorted, deterministic bytes; ``lake/history.py``: one file a year). The embedded engine
+sorted, deterministic bytes; ``lake/quotes_history.py``: one file a year). The embedded engine
 (SQLFrame/DuckDB) uses it as it is; ``SparkEngine`` overrides both writers with Spark's own
 writer on the executors where Spark reaches the lake, and falls back to these where it does not
 (a local Spark over moto's S3).
@@ -97,17 +97,17 @@ class ArrowEngine:
         rewritten sessions). ``ranges``: the runs of consecutive sessions an incremental run
         rewrites (the other rows of their years are kept); None: ``df`` is the whole content of
         every year it touches (a full rebuild, or one chunk of one)."""
-        from b3lake.lake import history
+        from b3lake.lake import quotes_history
         from b3lake.lake.parquet_io import WrittenPartition
         from b3lake.tables.arrow import file_schema
 
         schema = file_schema(spec)
         rows = self.to_arrow(df)
         results = [
-            history.write(
+            quotes_history.write(
                 storage,
                 spec.location,
-                rows if r is None else history.between(rows, r[0], r[1]),
+                rows if r is None else quotes_history.between(rows, r[0], r[1]),
                 schema,
                 replace=r,
             )

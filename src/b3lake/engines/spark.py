@@ -233,7 +233,7 @@ class SparkEngine(ArrowEngine):
             return super().write_history(df, spec, storage, ranges=ranges)
         from pyspark.sql import functions as F  # noqa: N812
 
-        from b3lake.lake import history
+        from b3lake.lake import quotes_history
         from b3lake.tables.arrow import file_schema
 
         schema = file_schema(spec)
@@ -259,7 +259,7 @@ class SparkEngine(ArrowEngine):
             rows = self.persist(kept.unionByName(rows))
             rows.count()
         # Each year's tickers and first session: one row per year reaches the driver.
-        summary = history.summaries(
+        summary = quotes_history.summaries(
             self.to_arrow(
                 rows.groupBy(year).agg(
                     F.min("dt").alias("first"), F.collect_set("ticker").alias("tickers")
@@ -274,7 +274,7 @@ class SparkEngine(ArrowEngine):
         (
             rows.select(year, *[F.col(f"`{n}`") for n in schema.names])
             .repartition(F.col("year"))
-            .sortWithinPartitions("year", *history.SORT_KEYS)
+            .sortWithinPartitions("year", *quotes_history.SORT_KEYS)
             .write.mode("overwrite")
             .option("partitionOverwriteMode", "dynamic")
             .partitionBy("year")

@@ -1,5 +1,5 @@
 """``refined_quotes_history``: the rows of ``refined_quotes``, one file per year (the history
-layer, written by ``b3lake.lake.history``: sorted by ticker, source, dt, in row groups).
+layer, written by ``b3lake.lake.quotes_history``: sorted by ticker, source, dt, in row groups).
 
 ``dt`` and ``ticker`` are file columns here (not partition values): a query reads the same
 columns as from ``refined_quotes``; ``year`` is only for pruning.

@@ -42,7 +42,7 @@ REFINED_MONTHLY = arrow.file_schema(tables.table("refined_monthly"))
 REFINED_IBOV_PORTFOLIO = arrow.file_schema(tables.table("refined_ibov_portfolio"))
 QUARANTINE_QUOTES = arrow.file_schema(tables.table("quarantine_quotes"))
 QUARANTINE_IBOV_PORTFOLIO = arrow.file_schema(tables.table("quarantine_ibov_portfolio"))
-# The history layer (b3lake.lake.history): refined_quotes' rows with dt and ticker as columns.
+# The history layer (b3lake.lake.quotes_history): refined_quotes' rows with dt and ticker as columns.
 REFINED_QUOTES_HISTORY = arrow.file_schema(tables.table("refined_quotes_history"))
 
 # Catalog name -> file schema of every refined table registered at import.

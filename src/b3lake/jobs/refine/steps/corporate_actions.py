@@ -143,16 +143,16 @@ def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
 
-    from b3lake.lake import history
+    from b3lake.lake import quotes_history
 
-    prefix = layout.refined_prefix(history.TABLE)
+    prefix = layout.refined_prefix(quotes_history.TABLE)
     by_year: dict[str, set[tuple[str, dt.date]]] = defaultdict(set)
     for ticker, day in set(wanted):
-        by_year[history.partition_of(day)].add((ticker, day))
+        by_year[quotes_history.partition_of(day)].add((ticker, day))
     found: dict[tuple[str, dt.date], float | None] = {}
     fs, base = storage.arrow_filesystem()
     for year, pairs in sorted(by_year.items()):
-        key = history.key_of(prefix, year)
+        key = quotes_history.key_of(prefix, year)
         if not storage.exists(key):
             continue
         tickers = sorted({t for t, _ in pairs})

@@ -29,7 +29,7 @@ from b3lake.jobs.refine import outputs, quality, schemas
 from b3lake.jobs.refine.plan import Plan, chunked, plan_changes
 from b3lake.jobs.refine.report import stage
 from b3lake.jobs.refine.transforms import quotes as transform
-from b3lake.lake import history, layout, parquet_io
+from b3lake.lake import layout, parquet_io, quotes_history
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 QUOTES = "refined_quotes"
 MONTHLY = "refined_monthly"
-HISTORY = history.TABLE
+HISTORY = quotes_history.TABLE
 YEARS_KEY = f"{layout.SYSTEM}/cache/quotes_history_years.json"
 
 
@@ -184,7 +184,7 @@ def _year_summaries(storage: Storage) -> dict[str, dict[str, Any]]:
     import pyarrow.parquet as pq
 
     prefix = tables.table(HISTORY).location
-    found = history.partitions_in(storage.list_keys(prefix), prefix)
+    found = quotes_history.partitions_in(storage.list_keys(prefix), prefix)
     cached: dict[str, dict[str, Any]] = {}
     if storage.exists(YEARS_KEY):
         cached = json.loads(storage.get_bytes(YEARS_KEY)).get("years", {})
@@ -194,7 +194,7 @@ def _year_summaries(storage: Storage) -> dict[str, dict[str, Any]]:
             out[year] = cached[year]
         else:
             rows = pq.read_table(io.BytesIO(storage.get_bytes(key)), columns=["dt", "ticker"])
-            out[year] = history.summarize(rows)
+            out[year] = quotes_history.summarize(rows)
     return out
 
 

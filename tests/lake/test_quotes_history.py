@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from b3lake.jobs.refine import schemas
-from b3lake.lake import history
+from b3lake.lake import quotes_history
 from b3lake.storage.local import LocalStorage
 
 SCHEMA = schemas.REFINED_QUOTES_HISTORY
@@ -44,7 +44,9 @@ DAYS = [dt.date(2020, 12, 30), dt.date(2020, 12, 31), dt.date(2021, 1, 4), dt.da
 
 def test_full_write_gives_one_sorted_file_per_year(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
-    out = history.write(storage, PREFIX, _rows(DAYS, ["VALE3", "PETR4"]), SCHEMA, replace=None)
+    out = quotes_history.write(
+        storage, PREFIX, _rows(DAYS, ["VALE3", "PETR4"]), SCHEMA, replace=None
+    )
     assert [(v, n) for v, _, n in out.written] == [("2020", 4), ("2021", 4)]
     table = _read(storage, "2021")
     assert table.schema == SCHEMA
@@ -54,11 +56,11 @@ def test_full_write_gives_one_sorted_file_per_year(tmp_path: Path) -> None:
 
 def test_a_merge_replaces_only_the_range_and_equals_a_full_write(tmp_path: Path) -> None:
     full = LocalStorage(tmp_path / "full")
-    history.write(full, PREFIX, _rows(DAYS, ["PETR4", "VALE3"], 2.0), SCHEMA, replace=None)
+    quotes_history.write(full, PREFIX, _rows(DAYS, ["PETR4", "VALE3"], 2.0), SCHEMA, replace=None)
     inc = LocalStorage(tmp_path / "inc")
-    history.write(inc, PREFIX, _rows(DAYS, ["PETR4", "VALE3"], 1.0), SCHEMA, replace=None)
+    quotes_history.write(inc, PREFIX, _rows(DAYS, ["PETR4", "VALE3"], 1.0), SCHEMA, replace=None)
     # The last three sessions recomputed (a late session and the windows it changes).
-    out = history.write(
+    out = quotes_history.write(
         inc,
         PREFIX,
         _rows(DAYS[1:], ["PETR4", "VALE3"], 2.0),
@@ -68,7 +70,7 @@ def test_a_merge_replaces_only_the_range_and_equals_a_full_write(tmp_path: Path)
     assert sorted(v for v, _, _ in out.written) == ["2020", "2021"]
     assert _read(inc, "2020").column("close").to_pylist() == [1.0, 2.0, 1.0, 2.0]
     # Same rows reached another way: same bytes.
-    history.write(
+    quotes_history.write(
         inc, PREFIX, _rows(DAYS[:1], ["PETR4", "VALE3"], 2.0), SCHEMA, replace=(DAYS[0], DAYS[0])
     )
     assert full.get_bytes(f"{PREFIX}year=2020/part-0.parquet") == inc.get_bytes(
@@ -81,8 +83,8 @@ def test_a_merge_replaces_only_the_range_and_equals_a_full_write(tmp_path: Path)
 
 def test_a_year_left_empty_is_deleted(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
-    history.write(storage, PREFIX, _rows(DAYS, ["PETR4"]), SCHEMA, replace=None)
-    out = history.write(storage, PREFIX, _rows([], []), SCHEMA, replace=(DAYS[2], DAYS[3]))
+    quotes_history.write(storage, PREFIX, _rows(DAYS, ["PETR4"]), SCHEMA, replace=None)
+    out = quotes_history.write(storage, PREFIX, _rows([], []), SCHEMA, replace=(DAYS[2], DAYS[3]))
     assert out.deleted == [("2021", f"{PREFIX}year=2021/part-0.parquet")]
     assert storage.list_keys(PREFIX) == [f"{PREFIX}year=2020/part-0.parquet"]
 
@@ -91,11 +93,11 @@ def test_row_groups_prune_by_ticker(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     tickers = [f"T{i:03d}" for i in range(50)]
     days = [dt.date(2021, 1, 1) + dt.timedelta(days=i) for i in range(300)]
-    history.write(storage, PREFIX, _rows(days, tickers), SCHEMA, replace=None)
+    quotes_history.write(storage, PREFIX, _rows(days, tickers), SCHEMA, replace=None)
     meta = pq.ParquetFile(
         io.BytesIO(storage.get_bytes(f"{PREFIX}year=2021/part-0.parquet"))
     ).metadata
-    assert meta.num_row_groups == -(-15_000 // history.ROW_GROUP_ROWS)
+    assert meta.num_row_groups == -(-15_000 // quotes_history.ROW_GROUP_ROWS)
     column = SCHEMA.names.index("ticker")
     bounds = [
         (
@@ -110,8 +112,11 @@ def test_row_groups_prune_by_ticker(tmp_path: Path) -> None:
 
 def test_month_grain(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
-    out = history.write(
+    out = quotes_history.write(
         storage, PREFIX, _rows(DAYS, ["PETR4"]), SCHEMA, replace=None, grain="month"
     )
     assert [v for v, _, _ in out.written] == ["2020-12", "2021-01"]
-    assert history.partition_bounds("2020-12") == (dt.date(2020, 12, 1), dt.date(2020, 12, 31))
+    assert quotes_history.partition_bounds("2020-12") == (
+        dt.date(2020, 12, 1),
+        dt.date(2020, 12, 31),
+    )
