@@ -4,7 +4,7 @@ Issue 13 point 4 / issue 14 point 1: landing N sessions at once (``b3lake extrac
 file holding them) fires one S3-shaped event per raw object into the trigger handler; the local
 launcher queues the runs they start and executes them after the extract's batch (see
 ``launchers/local.py``), and a run refines every raw object pending in the raw manifest
-(``lake/manifest.py``). The burst should cost at most 1.5x one full refine of the same raw data.
+(``lake/raw_manifest.py``). The burst should cost at most 1.5x one full refine of the same raw data.
 
 Synthetic COTAHIST text: each session is the records of a real 2021 session of the bundled sample
 (all markets, ~6,900 records, ~990 tickers in the default universe), cycled, with the date field

@@ -44,7 +44,7 @@ def _storage(lake: Path):  # type: ignore[no-untyped-def]
 
 
 def _sessions(lake: Path) -> list[dt.date]:
-    from b3lake.lake.manifest import raw_index as _raw_index
+    from b3lake.lake.raw_manifest import raw_index as _raw_index
 
     return sorted(_raw_index(_storage(lake), "cotahist"))
 

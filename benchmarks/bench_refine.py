@@ -116,7 +116,7 @@ def _transform(lake: Path, engine):  # type: ignore[no-untyped-def]
     """The refine transform (quotes + monthly) on ``engine``, raw objects -> Arrow."""
     from b3lake.jobs.refine import quality, schemas
     from b3lake.jobs.refine.transforms import quotes as transform
-    from b3lake.lake.manifest import raw_index as _raw_index
+    from b3lake.lake.raw_manifest import raw_index as _raw_index
     from b3lake.storage.local import LocalStorage
 
     storage = LocalStorage(lake)
@@ -420,7 +420,7 @@ def run_daily(lake: Path) -> dict[str, float]:
     """The daily run on a lake that holds the whole period: ``--mode incremental`` for the last
     session (it reads that session plus the look-back and rewrites that session and its month)."""
     from b3lake.jobs.refine.job import main
-    from b3lake.lake.manifest import raw_index as _raw_index
+    from b3lake.lake.raw_manifest import raw_index as _raw_index
     from b3lake.launchers.local import glue_argv
     from b3lake.storage.local import LocalStorage
 

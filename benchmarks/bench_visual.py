@@ -34,7 +34,7 @@ def code_columns(engine: Any, storage: Any) -> Any:
     from b3lake.jobs.refine import quality, schemas
     from b3lake.jobs.refine.transforms import quotes as transform
     from b3lake.jobs.visual import dag
-    from b3lake.lake.manifest import raw_index as _raw_index
+    from b3lake.lake.raw_manifest import raw_index as _raw_index
 
     keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)

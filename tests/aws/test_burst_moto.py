@@ -20,7 +20,7 @@ import burst_harness as B  # noqa: E402
 
 from b3lake.catalog.glue import GlueCatalog  # noqa: E402
 from b3lake.events.s3_event import object_created_event  # noqa: E402
-from b3lake.lake import manifest  # noqa: E402
+from b3lake.lake import raw_manifest  # noqa: E402
 from b3lake.lake.layout import lake_location  # noqa: E402
 from b3lake.lake.raw_writer import RawWriter  # noqa: E402
 from b3lake.lambdas.trigger import TriggerConfig, handler  # noqa: E402
@@ -87,8 +87,8 @@ def test_a_burst_of_60_sessions_is_refined_by_at_most_3_runs(
     # Every session refined, nothing pending, every partition in the catalog.
     days = {k.split("/")[2] for k in storage.list_keys("refined/quotes/")}
     assert days == {f"dt={d}" for d in sessions}
-    listed = manifest.list_raw(storage, "cotahist")
-    assert manifest.changes(listed, manifest.load(storage)) == ([], [])
+    listed = raw_manifest.list_raw(storage, "cotahist")
+    assert raw_manifest.changes(listed, raw_manifest.load(storage)) == ([], [])
     assert len(catalog.get_table("refined_quotes").partitions) == len(
         storage.list_keys("refined/quotes/")
     )

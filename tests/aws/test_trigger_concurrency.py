@@ -38,7 +38,7 @@ import burst_harness as B  # noqa: E402
 
 from b3lake.catalog.glue import GlueCatalog  # noqa: E402
 from b3lake.events.s3_event import object_created_event  # noqa: E402
-from b3lake.lake import manifest  # noqa: E402
+from b3lake.lake import raw_manifest  # noqa: E402
 from b3lake.lake.layout import lake_location  # noqa: E402
 from b3lake.lake.raw_writer import RawWriter  # noqa: E402
 from b3lake.lambdas.trigger import TriggerConfig, handler  # noqa: E402
@@ -190,8 +190,8 @@ def test_reserved_concurrency_1_starts_one_run_and_loses_nothing(
     assert len(worked) == 1
     days = {k.split("/")[2] for k in storage.list_keys("refined/quotes/")}
     assert len(days) == SESSIONS
-    listed = manifest.list_raw(storage, "cotahist")
-    assert manifest.changes(listed, manifest.load(storage)) == ([], [])
+    listed = raw_manifest.list_raw(storage, "cotahist")
+    assert raw_manifest.changes(listed, raw_manifest.load(storage)) == ([], [])
     print(
         f"\nreserved 1: {SESSIONS} events in {burst['seconds']:.2f} s, "
         f"{function.throttles} throttled retries, {len(queue.executed)} run(s), "

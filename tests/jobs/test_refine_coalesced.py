@@ -19,7 +19,7 @@ from b3lake.jobs.refine.args import Universe
 from b3lake.jobs.refine.job import main
 from b3lake.jobs.refine.plan import plan_changes
 from b3lake.jobs.refine.steps import quotes as quote_step
-from b3lake.lake import layout, manifest
+from b3lake.lake import layout, raw_manifest
 from b3lake.lake.raw_writer import RawWriter
 from b3lake.lambdas import trigger
 from b3lake.lambdas.trigger import TriggerConfig
@@ -84,7 +84,7 @@ def test_the_first_event_run_refines_every_pending_session_the_rest_write_nothin
     full = H.sample_lake(tmp_path / "full", days=days)
     main(H.argv(tmp_path / "full", mode="full", tickers=SOME))
     assert H.object_bytes(storage, "refined/") == H.object_bytes(full, "refined/")
-    shard = json.loads(storage.get_bytes(f"{manifest.MANIFEST_PREFIX}cotahist/2021.json"))
+    shard = json.loads(storage.get_bytes(f"{raw_manifest.MANIFEST_PREFIX}cotahist/2021.json"))
     entry = shard["objects"][layout.raw_key("cotahist", days[0])]
     assert entry["run"] == "jr_test"  # the build (Glue's --JOB_RUN_ID) that consumed it
     assert entry["etag"] == storage.list_etags("raw/cotahist/")[layout.raw_key("cotahist", days[0])]
@@ -107,7 +107,7 @@ def test_a_replaced_or_removed_raw_object_is_pending_again(tmp_path: Path) -> No
     report = main(H.argv(tmp_path, dt=days[0].isoformat(), tickers=SOME))
     assert report.pending_objects == 1
     assert not [k for k in storage.list_keys("refined/quotes/") if f"dt={day}/" in k]
-    assert manifest.consumed_etag(storage, key) is None
+    assert raw_manifest.consumed_etag(storage, key) is None
 
 
 @dataclass

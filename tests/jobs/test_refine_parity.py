@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 def _outputs(engine: Any, storage: Any) -> dict[str, pa.Table]:
     """Every output of the transform on ``engine``, in the engine's own Arrow types."""
-    from b3lake.lake.manifest import raw_index as _raw_index
+    from b3lake.lake.raw_manifest import raw_index as _raw_index
 
     def frame(source: str) -> Any:
         keys = [k for ks in _raw_index(storage, source).values() for k in ks]

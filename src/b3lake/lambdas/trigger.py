@@ -6,7 +6,7 @@ zip holds just the package source. Locally, the event bus passes a context whose
 is the in-process launcher; in AWS the launcher is the boto3 Glue client itself.
 
 Coalescing (a burst of raw objects starts one or two runs, not one per object). A run refines
-every raw object that changed since the raw manifest (``lake/manifest.py``) recorded it, so a run
+every raw object that changed since the raw manifest (``lake/raw_manifest.py``) recorded it, so a run
 that has not yet started its script will see every object that has already landed. For each date
 of an event the handler therefore starts no run when
 
@@ -263,13 +263,13 @@ class _Consumed:
         """True when ``key`` was consumed with exactly this ETag (fails open: False)."""
         if not etag or self._failed:
             return False
-        from b3lake.lake import manifest
+        from b3lake.lake import raw_manifest
 
         try:
-            shard = manifest.shard_key(key)
+            shard = raw_manifest.shard_key(key)
             if shard not in self._shards:
                 data = self._get(shard)
-                entries = manifest.parse_shard(data) if data is not None else {}
+                entries = raw_manifest.parse_shard(data) if data is not None else {}
                 self._shards[shard] = {k: v.get("etag", "") for k, v in entries.items()}
             return self._shards[shard].get(key) == etag
         except Exception as exc:  # noqa: BLE001 - fail open: an unknown object is refined

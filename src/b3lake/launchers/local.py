@@ -7,7 +7,7 @@ Like the Glue job (``max_concurrent_runs = 1`` with run queuing), one run execut
 run started while another executes, or inside :meth:`LocalLauncher.batch` (the pipeline lands a
 whole extract in one batch), is recorded ``WAITING`` and executed after it, in order. The trigger
 sees such a run through :meth:`LocalLauncher.waiting_runs` and starts no other: landing N
-sessions at once executes one run, which refines them all (the raw manifest, ``lake/manifest.py``).
+sessions at once executes one run, which refines them all (the raw manifest, ``lake/raw_manifest.py``).
 """
 
 from __future__ import annotations

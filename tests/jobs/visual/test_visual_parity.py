@@ -63,7 +63,7 @@ def _lake_with_bad_rows(path: Path, sessions: int = 16) -> LocalStorage:
 
 def _code_job(engine: Any, storage: LocalStorage) -> tuple[pa.Table, int]:
     """The code job's quotes (cotahist) in the visual table's columns, and the rows it quarantined."""
-    from b3lake.lake.manifest import raw_index as _raw_index
+    from b3lake.lake.raw_manifest import raw_index as _raw_index
 
     keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)

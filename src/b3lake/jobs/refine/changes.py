@@ -1,6 +1,6 @@
 """The change set: what a run refines, handed to every step.
 
-A run lists every registered raw source once (``key -> ETag``, ``lake/manifest.py``) and compares
+A run lists every registered raw source once (``key -> ETag``, ``lake/raw_manifest.py``) and compares
 the listing with the raw manifest (what earlier runs consumed). The result is one
 :class:`ChangeSet`: per source, the keys that are new or replaced, and the keys the manifest holds
 that are gone. Every step declares the raw sources it reads and derives what it rewrites from the
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from b3lake.lake import layout, manifest
+from b3lake.lake import layout, raw_manifest
 
 if TYPE_CHECKING:
     from b3lake.storage import Storage
@@ -61,7 +61,7 @@ class ChangeSet:
         for key, entry in consumed.items():
             by_source[layout.parse_raw_key(key).source][key] = entry
         for source, keys in listed.items():
-            new, gone = manifest.changes(dict(keys), by_source.get(source, {}))
+            new, gone = raw_manifest.changes(dict(keys), by_source.get(source, {}))
             pending += len(new) + len(gone)
             if full:
                 new = list(keys)
@@ -82,9 +82,9 @@ class ChangeSet:
     ) -> ChangeSet:
         """List ``sources`` (one listing each) and compare with the manifest."""
         names = tuple(sources)
-        listed = {s: manifest.list_raw(storage, s) for s in names}
+        listed = {s: raw_manifest.list_raw(storage, s) for s in names}
         return cls.between(
-            listed, manifest.load(storage, names), full=full, forced_days=forced_days
+            listed, raw_manifest.load(storage, names), full=full, forced_days=forced_days
         )
 
     # -- what steps ask ------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from b3lake.jobs.refine.changes import ChangeSet
 from b3lake.jobs.refine.context import StepContext
 from b3lake.jobs.refine.report import RefineReport, stage
 from b3lake.jobs.refine.steps import STEPS
-from b3lake.lake import manifest
+from b3lake.lake import raw_manifest
 
 if TYPE_CHECKING:
     from b3lake.catalog import Catalog
@@ -77,7 +77,7 @@ def run(
             engine.release()  # a later step or run starts from nothing cached
     with stage(report, "manifest"):
         # Last: what this run refined is consumed only once every partition is written.
-        report.manifest_shards_written = manifest.record(
+        report.manifest_shards_written = raw_manifest.record(
             storage, changes.consumed(), changes.gone(), run_id=run_id or "local"
         )
     return report
