@@ -23,14 +23,13 @@ from b3lake import tables
 from b3lake.backends import AwsBackend, LocalBackend
 from b3lake.events.s3_event import object_created_event
 from b3lake.lake import parquet_io
-from b3lake.lake.layout import lake_location
 from b3lake.lake.raw_writer import RawWriter
 from b3lake.lambdas import trigger
 from b3lake.launchers.glue import GlueLauncher
 from b3lake.launchers.local import glue_argv
 from b3lake.pipeline import Pipeline
 from b3lake.settings import load_settings
-from b3lake.storage import Storage
+from b3lake.storage import Storage, lake_location
 from b3lake.tables.arrow import partition_schema
 
 pytestmark = [pytest.mark.aws, pytest.mark.slow]

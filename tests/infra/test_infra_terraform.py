@@ -494,12 +494,12 @@ def _run_pipeline_on_deployment(
     from b3lake.catalog.glue import GlueCatalog
     from b3lake.events.s3_event import object_created_event
     from b3lake.jobs.refine.job import main
-    from b3lake.lake.layout import lake_location
     from b3lake.lake.raw_writer import RawWriter
     from b3lake.lambdas.trigger import handler
     from b3lake.launchers.glue import GlueLauncher
     from b3lake.launchers.local import glue_argv
     from b3lake.sources.cotahist import parse_cotahist, split_by_session
+    from b3lake.storage import lake_location
     from b3lake.storage.s3 import S3Storage
 
     lam, glue = moto.client("lambda"), moto.client("glue")

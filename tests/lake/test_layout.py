@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from b3lake.errors import EventError
-from b3lake.lake.layout import lake_location, parse_raw_key, raw_key
+from b3lake.lake.layout import parse_raw_key, raw_key
 
 
 def test_raw_key_round_trip() -> None:
@@ -30,9 +30,3 @@ def test_raw_key_round_trip() -> None:
 def test_hostile_or_foreign_keys_rejected(key: str) -> None:
     with pytest.raises(EventError):
         parse_raw_key(key)
-
-
-def test_lake_location() -> None:
-    assert lake_location("s3://my-lake") == ("my-lake", "")
-    assert lake_location("s3://my-lake/b3/") == ("my-lake", "b3/")
-    assert lake_location("/tmp/lake") == ("b3lake-local", "")

@@ -38,8 +38,7 @@ from urllib.parse import quote, unquote
 
 from b3lake.catalog import Column, TableInfo
 from b3lake.errors import CatalogError
-from b3lake.lake.layout import SYSTEM
-from b3lake.storage import Storage
+from b3lake.storage import SYSTEM, Storage
 
 TABLE_FILE = "table.json"
 PARTITIONS_DIR = "partitions"

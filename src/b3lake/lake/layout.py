@@ -4,6 +4,9 @@ Local and S3 lakes share it: ``raw/<source>/dt=YYYY-MM-DD/<name>.parquet``,
 ``refined/<table>/<partitions>/…parquet``, ``quarantine/<table>/dt=…/…parquet``.
 ``dt`` is the trading date the data belongs to, never the ingestion date. A refined or
 quarantine table's folder and partition keys are its ``TableSpec``'s (``b3lake.tables``).
+b3lake's own objects (catalog, job runs, the raw manifest, caches) live under
+``b3lake.storage.SYSTEM`` (``_b3lake/``), and a lake's address is ``b3lake.storage.lake_location``'s:
+the storage and the catalog below read them without importing this module.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from b3lake.errors import EventError
 RAW = "raw"
 REFINED = "refined"
 QUARANTINE = "quarantine"
-SYSTEM = "_b3lake"  # local catalog and job-run history live under this prefix
 
 
 def _registered_sources() -> tuple[str, ...]:
@@ -99,16 +101,3 @@ def partition_dates(keys: list[str]) -> list[dt.date]:
         dt.date.fromisoformat(m) for k in keys for m in re.findall(r"dt=(\d{4}-\d{2}-\d{2})", k)
     }
     return sorted(found)
-
-
-LOCAL_BUCKET = "b3lake-local"
-
-
-def lake_location(lake: str) -> tuple[str, str]:
-    """``(bucket, key prefix)`` of a lake: ``s3://b/p`` → ``("b", "p/")``; a local dir is the
-    pseudo-bucket ``b3lake-local`` with no prefix (local events carry that bucket name)."""
-    if lake.startswith("s3://"):
-        bucket, _, prefix = lake[len("s3://") :].partition("/")
-        prefix = prefix.strip("/")
-        return bucket, f"{prefix}/" if prefix else ""
-    return LOCAL_BUCKET, ""

@@ -42,7 +42,8 @@ from typing import Any
 from b3lake.errors import EventError, JobError
 from b3lake.events.s3_event import S3ObjectRef, parse_s3_event
 from b3lake.jobs.refine.args import RefineArgs, Universe
-from b3lake.lake.layout import RAW, RAW_SOURCES, RawObject, lake_location, parse_raw_key
+from b3lake.lake.layout import RAW, RAW_SOURCES, RawObject, parse_raw_key
+from b3lake.storage import lake_location
 
 log = logging.getLogger("b3lake.trigger")
 log.setLevel(logging.INFO)

@@ -21,9 +21,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from b3lake.errors import JobError
-from b3lake.lake.layout import SYSTEM
 from b3lake.launchers import JobRun
-from b3lake.storage import Storage
+from b3lake.storage import SYSTEM, Storage
 
 JobMain = Callable[[list[str]], dict[str, Any]]
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import StorageError
+from b3lake.storage import SYSTEM
 
 if TYPE_CHECKING:
     import pyarrow.fs
 
 
-#: Where :meth:`LocalStorage.list_etags` keeps the digests it computed (``lake/layout.SYSTEM``).
-ETAG_CACHE = "_b3lake/cache/etags/"
+#: Where :meth:`LocalStorage.list_etags` keeps the digests it computed.
+ETAG_CACHE = f"{SYSTEM}/cache/etags/"
 
 
 def _etag_group(key: str) -> str:

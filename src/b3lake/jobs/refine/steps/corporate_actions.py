@@ -43,6 +43,7 @@ from b3lake.jobs.refine.transforms import corporate_actions as logic
 from b3lake.lake import layout
 from b3lake.sources.corporate_actions.parse import SCHEMA as RAW_SCHEMA
 from b3lake.sources.corporate_actions.parse import SOURCE
+from b3lake.storage import SYSTEM
 from b3lake.tables import arrow
 from b3lake.tables import corporate_actions as specs
 from b3lake.tables.arrow import conform
@@ -69,7 +70,7 @@ CLOSES = pa.schema([("ticker", pa.string()), ("close_date", pa.date32()), ("clos
 #: Catalog name -> file schema of each table (unpartitioned, one object each).
 SCHEMAS: dict[str, pa.Schema] = {spec.name: arrow.file_schema(spec) for spec in _SPECS}
 PART = "part-0.parquet"
-CLOSES_KEY = f"{layout.SYSTEM}/cache/corporate_action_closes.parquet"
+CLOSES_KEY = f"{SYSTEM}/cache/corporate_action_closes.parquet"
 
 
 def _key(name: str) -> str:

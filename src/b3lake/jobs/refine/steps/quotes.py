@@ -29,7 +29,8 @@ from b3lake.jobs.refine import outputs, quality, schemas
 from b3lake.jobs.refine.plan import Plan, chunked, plan_changes
 from b3lake.jobs.refine.report import stage
 from b3lake.jobs.refine.transforms import quotes as transform
-from b3lake.lake import layout, parquet_io, quotes_history
+from b3lake.lake import parquet_io, quotes_history
+from b3lake.storage import SYSTEM
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 QUOTES = "refined_quotes"
 MONTHLY = "refined_monthly"
 HISTORY = quotes_history.TABLE
-YEARS_KEY = f"{layout.SYSTEM}/cache/quotes_history_years.json"
+YEARS_KEY = f"{SYSTEM}/cache/quotes_history_years.json"
 
 
 def sources() -> tuple[str, ...]:
