@@ -326,13 +326,14 @@ def child_files(lake: Path, n: int, rounds: int) -> dict[str, Any]:
 
     import pyarrow.parquet as pq
 
-    from b3lake.jobs.refine import schemas
+    from b3lake import tables
     from b3lake.lake import parquet_io
     from b3lake.storage.local import LocalStorage
+    from b3lake.tables import arrow
 
     source = sorted((lake / "refined" / "quotes_history").glob("*/*.parquet"))[-1]
     table = pq.read_table(source).slice(0, n)
-    table = table.select(schemas.full_schema(schemas.REFINED_QUOTES, ("dt", "ticker")).names)
+    table = table.select(arrow.full_schema(tables.table("refined_quotes")).names)
     base = lake / "bench_layouts" / "files"
     context = multiprocessing.get_context("spawn")
     plain, ours = [], []

@@ -26,9 +26,10 @@ def make_table(files: int, tickers: int, seed: int = 7):  # type: ignore[no-unty
     import numpy as np
     import pyarrow as pa
 
-    from b3lake.jobs.refine import schemas
+    from b3lake import tables
+    from b3lake.tables import arrow
 
-    schema = schemas.full_schema(schemas.REFINED_QUOTES, ("dt", "ticker"))
+    schema = arrow.full_schema(tables.table("refined_quotes"))
     rng = np.random.default_rng(seed)
     sessions = -(-files // tickers)
     days = [dt.date(2021, 1, 4) + dt.timedelta(days=i) for i in range(sessions)]

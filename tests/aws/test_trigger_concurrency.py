@@ -191,7 +191,7 @@ def test_reserved_concurrency_1_starts_one_run_and_loses_nothing(
     days = {k.split("/")[2] for k in storage.list_keys("refined/quotes/")}
     assert len(days) == SESSIONS
     listed = raw_manifest.list_raw(storage, "cotahist")
-    assert raw_manifest.changes(listed, raw_manifest.load(storage)) == ([], [])
+    assert raw_manifest.changes(listed, raw_manifest.load(storage, ["cotahist"])) == ([], [])
     print(
         f"\nreserved 1: {SESSIONS} events in {burst['seconds']:.2f} s, "
         f"{function.throttles} throttled retries, {len(queue.executed)} run(s), "

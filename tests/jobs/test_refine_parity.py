@@ -13,11 +13,11 @@ import pyarrow as pa
 import pytest
 import refine_helpers as H
 
+from b3lake import tables
 from b3lake.jobs.refine import quality, schemas
 from b3lake.jobs.refine.transforms import portfolio as portfolio_transform
 from b3lake.jobs.refine.transforms import quotes as transform
-from b3lake.lake import layout
-from b3lake.tables import TableSpec
+from b3lake.tables import TableSpec, arrow
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -52,12 +52,7 @@ KEYS = {
     "refined_monthly": ("month", "ticker", "source"),
     "refined_ibov_portfolio": ("dt", "index", "ticker"),
 }
-CONTRACT = {
-    "refined_quotes": (schemas.REFINED_QUOTES, ("dt", "ticker")),
-    "refined_monthly": (schemas.REFINED_MONTHLY, ("month",)),
-    "refined_ibov_portfolio": (schemas.REFINED_IBOV_PORTFOLIO, ("dt",)),
-    "refined_quotes_history": (schemas.REFINED_QUOTES_HISTORY, ("year",)),
-}
+CONTRACT = ("refined_quotes", "refined_monthly", "refined_ibov_portfolio", "refined_quotes_history")
 
 
 def _types(table: pa.Table) -> list[tuple[str, pa.DataType]]:
@@ -78,8 +73,7 @@ def test_spark_and_sqlframe_give_the_same_rows_and_types(
         assert _types(table) == _types(duck[name]), name
         H.assert_same_rows(table, duck[name], KEYS[name], tol=1e-9)
         if name in CONTRACT:
-            file_schema, parts = CONTRACT[name]
-            expected = schemas.full_schema(file_schema, parts)
+            expected = arrow.full_schema(tables.table(name))
             got = [(n, t) for n, t in _types(table) if n != transform.INPUT_ROWS]
             assert got == [(f.name, f.type) for f in expected], name
     # Every refined table is here but the corporate-action ones, whose transform has its own
@@ -87,7 +81,7 @@ def test_spark_and_sqlframe_give_the_same_rows_and_types(
     from b3lake.tables import corporate_actions as ca
 
     theirs = {spec.name for spec in vars(ca).values() if isinstance(spec, TableSpec)}
-    assert layout.REFINED_TABLES.keys() - theirs == CONTRACT.keys()
+    assert {t.name for t in tables.refined_tables()} - theirs == set(CONTRACT)
 
 
 def _partition_bytes(storage: Any) -> dict[str, bytes]:

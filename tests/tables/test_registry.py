@@ -34,8 +34,6 @@ def test_built_in_tables_and_their_twins() -> None:
 def test_layout_and_schemas_read_the_specs() -> None:
     for spec in tables.refined_tables():
         assert layout.refined_prefix(spec.name) == spec.location
-        assert layout.REFINED_TABLES[spec.name] == (spec.prefix, spec.keys)
-        assert schemas.REFINED_SCHEMAS[spec.name].equals(file_schema(spec))
         if spec.quarantine is not None:
             assert layout.quarantine_prefix(spec.name) == spec.quarantine.location
     assert schemas.REFINED_QUOTES.equals(file_schema(tables.table("refined_quotes")))
@@ -43,7 +41,6 @@ def test_layout_and_schemas_read_the_specs() -> None:
     spec = tables.table("refined_quotes")
     assert full_schema(spec).names[:2] == ["dt", "ticker"]
     assert str(partition_schema(spec).field("dt").type) == "date32[day]"
-    assert schemas.full_schema(schemas.REFINED_QUOTES, spec.keys).equals(full_schema(spec))
 
 
 def test_hive_types_round_trip_through_arrow() -> None:

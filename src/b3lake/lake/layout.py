@@ -6,7 +6,9 @@ Local and S3 lakes share it: ``raw/<source>/dt=YYYY-MM-DD/<name>.parquet``,
 quarantine table's folder and partition keys are its ``TableSpec``'s (``b3lake.tables``).
 b3lake's own objects (catalog, job runs, the raw manifest, caches) live under
 ``b3lake.storage.SYSTEM`` (``_b3lake/``), and a lake's address is ``b3lake.storage.lake_location``'s:
-the storage and the catalog below read them without importing this module.
+the storage and the catalog below read them without importing this module. Nothing here copies
+a list: the raw sources are the registry's (``b3lake.sources.registry.raw_names()``), the tables
+the specs' (``b3lake.tables``).
 """
 
 from __future__ import annotations
@@ -22,25 +24,6 @@ from b3lake.errors import EventError
 RAW = "raw"
 REFINED = "refined"
 QUARANTINE = "quarantine"
-
-
-def _registered_sources() -> tuple[str, ...]:
-    from b3lake.sources import registry
-
-    return registry.raw_names()
-
-
-# The raw/<source>/ prefixes: a view of the sources registered at import (b3lake.sources.registry).
-RAW_SOURCES = _registered_sources()
-
-# Refined tables: catalog name -> (prefix under refined/, partition keys); a view of the specs
-# registered at import (read ``b3lake.tables`` for tables registered later).
-REFINED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    t.name: (t.prefix, t.keys) for t in tables.refined_tables()
-}
-RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    f"raw_{source}": (source, ("dt",)) for source in RAW_SOURCES
-}
 
 _RAW_KEY = re.compile(
     r"^raw/(?P<source>[a-z0-9_]+)/dt=(?P<dt>\d{4}-\d{2}-\d{2})/(?P<name>[A-Za-z0-9_.=-]+)\.parquet$"

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from b3lake.errors import StorageError
-from b3lake.lake.layout import RAW_SOURCES, parse_raw_key, raw_prefix
+from b3lake.lake.layout import parse_raw_key, raw_prefix
 from b3lake.storage import SYSTEM
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def _encode(objects: dict[str, dict[str, str]]) -> bytes:
     return (json.dumps(body, indent=0, sort_keys=True) + "\n").encode()
 
 
-def load(storage: Storage, sources: Iterable[str] = RAW_SOURCES) -> dict[str, dict[str, str]]:
+def load(storage: Storage, sources: Iterable[str]) -> dict[str, dict[str, str]]:
     """Every entry of the given sources' shards: ``raw key -> {"etag", "run"}``."""
     entries: dict[str, dict[str, str]] = {}
     for source in sources:

@@ -42,7 +42,8 @@ from typing import Any
 from b3lake.errors import EventError, JobError
 from b3lake.events.s3_event import S3ObjectRef, parse_s3_event
 from b3lake.jobs.refine.args import RefineArgs, Universe
-from b3lake.lake.layout import RAW, RAW_SOURCES, RawObject, parse_raw_key
+from b3lake.lake.layout import RAW, RawObject, parse_raw_key
+from b3lake.sources import registry
 from b3lake.storage import lake_location
 
 log = logging.getLogger("b3lake.trigger")
@@ -189,8 +190,9 @@ def _raw_object(ref: S3ObjectRef, bucket: str, prefix: str) -> tuple[RawObject |
         raw = parse_raw_key(ref.key[len(prefix) :])
     except EventError as exc:
         return None, str(exc)
-    if raw.source not in RAW_SOURCES:
-        return None, f"unknown raw source {raw.source} (known: {', '.join(RAW_SOURCES)})"
+    known = registry.raw_names()
+    if raw.source not in known:
+        return None, f"unknown raw source {raw.source} (known: {', '.join(known)})"
     return raw, ""
 
 

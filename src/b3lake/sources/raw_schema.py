@@ -1,7 +1,7 @@
 """Projections of the sources' raw schemas, for readers of the raw objects (the refine job).
 
 Kept out of :mod:`b3lake.sources.registry` on purpose: the registry is read by the trigger Lambda
-(through ``b3lake.lake.layout``), whose zip carries only the standard library and boto3, and this
+whose zip carries only the standard library and boto3, and this
 module needs pyarrow.
 """
 

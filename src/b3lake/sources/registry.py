@@ -8,8 +8,8 @@ the trigger's list of known prefixes follow (see docs/architecture.md, "How to a
 
 A test or a plugin registers an object at run time with :func:`register` (and removes it with
 :func:`unregister`). Decision: the built-in modules are imported on the first look-up, not when this
-module is imported, so ``b3lake.lake.layout`` (read by the trigger Lambda) can derive its list of raw
-prefixes from here without loading any source code it does not use.
+module is imported, so importing it loads no source code until something asks (the trigger
+Lambda checks an event's ``raw/<raw>/`` prefix against ``raw_names()``).
 """
 
 from __future__ import annotations

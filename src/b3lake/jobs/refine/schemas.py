@@ -2,7 +2,9 @@
 
 The raw columns the job reads are declared here. The refined and quarantine tables are declared
 once, as ``TableSpec``s in ``b3lake.tables``; the names below are their Arrow schemas (a *file*
-schema: what ``part-0.parquet`` holds; partition fields are Hive-style, in the key only).
+schema: what ``part-0.parquet`` holds; partition fields are Hive-style, in the key only). A table's
+partition columns and the rows the job produces (partition columns first) are
+``tables.arrow.partition_schema(spec)`` and ``tables.arrow.full_schema(spec)``.
 """
 
 from __future__ import annotations
@@ -44,21 +46,3 @@ QUARANTINE_QUOTES = arrow.file_schema(tables.table("quarantine_quotes"))
 QUARANTINE_IBOV_PORTFOLIO = arrow.file_schema(tables.table("quarantine_ibov_portfolio"))
 # The history layer (b3lake.lake.quotes_history): refined_quotes' rows with dt and ticker as columns.
 REFINED_QUOTES_HISTORY = arrow.file_schema(tables.table("refined_quotes_history"))
-
-# Catalog name -> file schema of every refined table registered at import.
-REFINED_SCHEMAS: dict[str, pa.Schema] = {
-    t.name: arrow.file_schema(t) for t in tables.refined_tables()
-}
-
-
-def partition_schema(keys: tuple[str, ...] | list[str]) -> pa.Schema:
-    """The Arrow schema of partition columns (``dt`` date, ``ticker``/``month`` string), typed as
-    the registered tables type them."""
-    return arrow.keys_schema(keys)
-
-
-def full_schema(file_schema: pa.Schema, keys: tuple[str, ...] | list[str]) -> pa.Schema:
-    """What the transform returns: partition columns first, then the file columns."""
-    parts = partition_schema(keys)
-    rest = [f for f in file_schema if f.name not in parts.names]
-    return pa.schema(list(parts) + rest)

@@ -66,7 +66,7 @@ VISUAL_TABLE = "visual_quotes"
 VISUAL_PREFIX = f"{layout.REFINED}/{VISUAL_TABLE}/"
 PARTITION_KEYS: tuple[str, ...] = ("dt", "ticker")
 RAW_SOURCE = "cotahist"
-RAW_TABLE = "raw_cotahist"  # the pipeline registers it (layout.RAW_TABLES)
+RAW_TABLE = "raw_cotahist"  # the raw writer registers it (raw_<source>)
 
 SOURCE = "node_raw_cotahist"
 UNIVERSE = "node_universe"
@@ -116,7 +116,11 @@ def visual_schema() -> pa.Schema:
 
 def visual_full_schema() -> pa.Schema:
     """What the DAG's last node yields: ``dt``, ``ticker``, then the file columns."""
-    return schemas.full_schema(visual_schema(), PARTITION_KEYS)
+    import pyarrow as pa
+
+    from b3lake.tables.arrow import keys_schema
+
+    return pa.schema([*keys_schema(PARTITION_KEYS), *visual_schema()])
 
 
 # ---------------------------------------------------------------------------------- config
