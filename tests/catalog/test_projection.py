@@ -17,20 +17,47 @@ COLUMNS = [Column("close", "double")]
 KEYS = [Column("dt", "date"), Column("ticker", "string")]
 
 
-def test_the_ticker_list_only_grows_and_the_range_starts_at_the_first_session() -> None:
-    first = projection.r6_parameters({}, ["2021-01-05"], ["VALE3", "PETR4"])
+def test_the_properties_are_a_function_of_the_first_session_and_the_tickers() -> None:
+    first = projection.r6_parameters("2021-01-05", ["VALE3", "PETR4"])
     assert first["projection.ticker.values"] == "PETR4,VALE3"
     assert first["projection.dt.range"] == "2021-01-05,NOW"
     assert first["projection.enabled"] == "true" and projection.TICKERS not in first
-    later = projection.r6_parameters(first, ["2021-01-04", "2021-02-01"], ["ABEV3"], ("PETR4",))
-    assert later["projection.ticker.values"] == "ABEV3,PETR4,VALE3"
-    assert later["projection.dt.range"] == "2021-01-04,NOW"
-    assert later[projection.TICKERS] == "PETR4"
-    assert projection.r6_parameters({}, [], []) == {}  # nothing written yet: no projection
+    narrowed = projection.r6_parameters("2021-01-04", ["PETR4", "ABEV3", "PETR4"], ("PETR4",))
+    assert narrowed["projection.ticker.values"] == "ABEV3,PETR4"
+    assert narrowed["projection.dt.range"] == "2021-01-04,NOW"
+    assert narrowed[projection.TICKERS] == "PETR4"
+    assert projection.r6_parameters(None, []) == {}  # nothing written yet: no projection
     # Twenty years of calendar days x the whole market, against x ~100 tickers.
     days = (dt.date(2006, 1, 1), dt.date(2025, 12, 31))
     assert projection.full_scan_partitions(*days, 2000) > 1_000_000
     assert projection.full_scan_partitions(*days, 100) < 1_000_000
+
+
+def test_a_ticker_gone_from_the_lake_leaves_the_projection(tmp_path: Any) -> None:
+    """The job sets the ticker list to the tickers the lake holds (the history layer's years):
+    a corrected session that drops a ticker's only rows drops it from the list, as a rebuild
+    would (the list no longer only grows)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
+    import pyarrow.compute as pc
+    import refine_helpers as H
+
+    from b3lake.catalog.local import LocalCatalog
+    from b3lake.jobs.refine.job import main
+
+    day = sorted(H.sample_sessions())[0]
+    storage = H.sample_lake(tmp_path, days=[day])
+    main(H.argv(tmp_path, mode="full", tickers="PETR4,VALE3"))
+    values = LocalCatalog(storage).get_table("refined_quotes").parameters
+    assert values["projection.ticker.values"] == "PETR4,VALE3"
+    table = H.sample_sessions()[day]
+    key = H.write_cotahist(storage, day, table.filter(pc.not_equal(table["codneg"], "VALE3")))
+    main(H.argv(tmp_path, raw_key=key, tickers="PETR4,VALE3"))
+    values = LocalCatalog(storage).get_table("refined_quotes").parameters
+    assert values["projection.ticker.values"] == "PETR4"
+    assert values["projection.dt.range"] == f"{day.isoformat()},NOW"
 
 
 @pytest.fixture
@@ -42,7 +69,7 @@ def glue() -> Iterator[Any]:
 @pytest.mark.aws
 def test_glue_keeps_the_projection_properties(glue: Any) -> None:
     catalog = GlueCatalog("default", lake="s3://b3lake-lake/lake")
-    params = projection.r6_parameters({}, ["2021-01-04"], ["PETR4"])
+    params = projection.r6_parameters("2021-01-04", ["PETR4"])
     catalog.upsert_table(
         "refined_quotes",
         location="refined/quotes/",
@@ -55,7 +82,7 @@ def test_glue_keeps_the_projection_properties(glue: Any) -> None:
     assert table["Parameters"]["classification"] == "parquet"
     info = catalog.get_table("refined_quotes", partitions=False)
     assert info.parameters["projection.dt.range"] == "2021-01-04,NOW" and info.partitions == []
-    more = projection.r6_parameters(info.parameters, ["2021-01-05"], ["VALE3"])
+    more = projection.r6_parameters("2021-01-04", ["PETR4", "VALE3"])
     catalog.upsert_table(
         "refined_quotes",
         location="refined/quotes/",

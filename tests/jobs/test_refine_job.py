@@ -227,3 +227,32 @@ def test_the_launcher_runs_the_job_with_glue_argv(tmp_path: Path) -> None:
     assert run.state == "SUCCEEDED", run.error
     assert run.summary["refined_rows"]["refined_quotes"] > 0
     assert quote_step.sources() == ("cotahist", "yfinance")
+
+
+def test_no_stored_value_reads_the_clock() -> None:
+    """The refine's code never asks the time (stored values are a function of the raw data
+    alone): no now/today/current_date/time in the job, its engines, the lake writers or specs.
+    Timing a stage (perf_counter) is not data."""
+    import re
+
+    root = H.ROOT / "src" / "b3lake"
+    clock = re.compile(r"\b(now|today|utcnow)\(|current_(date|timestamp)\b|time\.time\(")
+    found = [
+        f"{path.relative_to(root)}:{i}: {line.strip()}"
+        for folder in ("jobs/refine", "engines", "lake", "tables")
+        for path in sorted((root / folder).rglob("*.py"))
+        for i, line in enumerate(path.read_text().splitlines(), start=1)
+        if clock.search(line.split("#")[0])
+    ]
+    assert found == []
+
+
+def test_a_rebuild_on_another_day_writes_the_same_bytes(tmp_path: Path) -> None:
+    """Two rebuilds of the same raw data, the second as a run of another day would be started
+    (an older trigger's --run_date included), leave the same files."""
+    storage = H.sample_lake(tmp_path, days=SESSIONS[:3])
+    main(H.argv(tmp_path, mode="full", tickers=SOME))
+    first = H.object_bytes(storage, "refined/")
+    with pytest.warns(DeprecationWarning):
+        main(H.argv(tmp_path, mode="full", tickers=SOME, run_date="2031-07-01"))
+    assert H.object_bytes(storage, "refined/") == first

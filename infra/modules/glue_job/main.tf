@@ -5,7 +5,7 @@ locals {
 
   # Arguments the entry script reads (RefineArgs in b3lake/jobs/refine/args.py): the data-changing ones
   # (var.refine_arguments, from the manifest and the universe), then where the lake and catalog are. The trigger
-  # sends every one of them with each run as well, plus --dt/--raw_key/--run_date. tests/infra checks the names
+  # sends every one of them with each run as well, plus --dt/--raw_key. tests/infra checks the names
   # against RefineArgs.deployment_names().
   job_arguments = merge(var.refine_arguments, {
     "--lake"             = var.lake_uri

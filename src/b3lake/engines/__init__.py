@@ -35,6 +35,11 @@ class Engine(Protocol):
 
     name: str
 
+    @property
+    def session(self) -> Any:
+        """The engine's PySpark-API session (a SparkSession, or SQLFrame's): SQL over its views
+        (the visual job's SparkSQL nodes)."""
+
     def from_arrow(self, table: pa.Table) -> DataFrame:
         """A DataFrame over an Arrow table (types kept: decimals, dates, int8)."""
 

@@ -43,6 +43,8 @@ class TableWrite:
     #: Per written partition value of the history layer: its tickers and first session (the
     #: R6 table's projection is derived from them).
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Rows written, when the writer saw them (the Arrow writers); None: ask the engine to count.
+    rows: int | None = None
 
 
 class ArrowEngine:
@@ -83,7 +85,7 @@ class ArrowEngine:
         stale = parquet_io.stale_keys(storage, owned, [w.key for w in written])
         if stale:
             storage.delete_keys(stale)
-        return TableWrite(written, stale)
+        return TableWrite(written, stale, rows=table.num_rows)
 
     def write_history(
         self,

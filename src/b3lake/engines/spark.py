@@ -103,6 +103,10 @@ class SparkEngine(ArrowEngine):
         self._tmp: list[str] = []
         self._persisted: list[Any] = []
 
+    @property
+    def session(self) -> Any:
+        return self.spark
+
     def _is_local(self) -> bool:
         return str(self.spark.sparkContext.master).startswith("local")
 

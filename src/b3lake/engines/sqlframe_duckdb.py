@@ -99,7 +99,11 @@ class SQLFrameDuckDBEngine(ArrowEngine):
     def persist(self, df: DataFrame) -> DataFrame:
         # Into a DuckDB table: later plans start from a short name (SQLFrame copies the whole
         # plan at every step), and the rows never leave DuckDB (no Arrow round trip).
-        statements = df.sql(dialect="duckdb", optimize=False, pretty=False, as_list=True)
+        try:
+            statements = df.sql(dialect="duckdb", optimize=False, pretty=False, as_list=True)
+        except Exception:  # noqa: BLE001 - SQLFrame cannot render it unoptimised (a column named
+            # like a keyword, ``values``): the rows go through Arrow instead, once.
+            statements = []
         if len(statements) != 1:
             return self.from_arrow(self.to_arrow(df))
         name = f"b3lake_t_{next(_ids)}"

@@ -168,10 +168,7 @@ def _schema(columns: list[dict[str, Any]]) -> pa.Schema:
 
 
 def _session(engine: Engine) -> Any:
-    session = getattr(engine, "spark", None) or getattr(engine, "session", None)
-    if session is None:
-        raise DagError("the engine has no SQL session", value=engine.name)
-    return session
+    return engine.session
 
 
 def _column(path: Any, label: str, what: str) -> str:

@@ -54,8 +54,8 @@ def _run_table(ctx: StepContext, spec: TableSpec) -> None:
             for name in spec.inputs
         }
     with stage(report, "transform"):
-        rows = engine.persist(spec.refine(frames))
-        report.refined_rows[spec.name] = engine.count(rows)
+        rows = spec.refine(frames)
     with stage(report, "write"):
         owned = None if changes.full else [f"dt={d.isoformat()}/" for d in days]
-        outputs.write(ctx, spec, rows, partitions=owned)
+        result = outputs.write(ctx, spec, rows, partitions=owned)
+    report.refined_rows[spec.name] = result.rows if result.rows is not None else engine.count(rows)
