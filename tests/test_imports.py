@@ -1,20 +1,52 @@
-"""The import structure of b3lake: no cycle, and the boundaries that keep the layers apart.
+"""The import structure of b3lake: every import statement read, no cycle, the declared layering.
 
-Next to the lazy-import tests (``tests/lambdas/test_trigger.py``: the trigger loads no boto3,
-pyarrow or pandas; ``tests/engines``: no pyspark or sqlframe until asked; ``tests/report``: no
-plotly; ``tests/tables``: the registry loads no pyarrow). Imports are read from the source (the
-AST), including those inside functions, so a lazy import cannot hide a cycle; imports under
-``if TYPE_CHECKING:`` never run and are left out, and so is a package ``__init__`` importing its
-own submodules (``storage_for`` loading ``storage.s3`` when asked).
+Every ``import`` and ``from … import`` of ``src/b3lake`` is read from the source (the AST): at
+module level, inside functions and methods, and under ``if TYPE_CHECKING:``. A type-only import
+never runs, but it still says that one module needs the other, so it counts like any other; a
+lazy import inside a function cannot hide a cycle either. The one exception is a package
+``__init__`` importing its own submodules (``storage_for`` loading ``storage.s3`` when asked, a
+source package exposing its parsers lazily): the package is its submodules' front door. Heavy
+third-party libraries imported inside functions are not b3lake modules and are not in the graph
+(the lazy-import tests keep them out of the light modules: ``tests/lambdas/test_trigger.py``,
+``tests/engines``, ``tests/report``, ``tests/tables``).
+
+The layering is the one line of docs/architecture.md that starts with ``**Layers**``:
+``errors/column/awsclients < tables < … < cli``. Each entry names a package or module under
+``b3lake`` (a module belongs to the longest entry that contains it), ``/`` separates the entries of
+one layer, and a module imports only from its own layer and the layers to its left. Within a
+layer any direction is allowed, and the cycle test still forbids cycles there.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections import deque
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
 PACKAGE = SRC / "b3lake"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+LAYERS_LINE = re.compile(r"^\*\*Layers\*\*.*?`([^`]*<[^`]*)`")
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement's target: ``module`` (src-relative ``path``, ``line``) imports
+    ``target``; ``name`` is the name taken from it when it is not a submodule (``from a import
+    name``), None otherwise."""
+
+    module: str
+    path: str
+    line: int
+    target: str
+    name: str | None
+
+    def where(self) -> str:
+        return f"{self.module} ({self.path}:{self.line})"
 
 
 def _module_name(path: Path) -> str:
@@ -24,58 +56,77 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _modules() -> dict[str, Path]:
+@cache
+def modules() -> dict[str, Path]:
     return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def _type_checking_lines(tree: ast.AST) -> set[int]:
-    lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for sub in node.body:
-                for inner in ast.walk(sub):
-                    lines.add(getattr(inner, "lineno", -1))
-    return lines
+def statements(module: str, source: str, known: set[str], is_package: bool) -> list[Import]:
+    """Every b3lake target of every import statement of ``source`` (anywhere in the tree).
+
+    ``import b3lake.a.b`` → ``b3lake.a.b``; ``from b3lake.a import b`` → ``b3lake.a.b`` when that
+    is a module, else ``b3lake.a`` (name ``b``); relative imports are resolved against
+    ``module``. A target that is no module of ``known`` is kept as written, so that the test of
+    stale imports can name it.
+    """
+    path = f"src/{module.replace('.', '/')}{'/__init__' if is_package else ''}.py"
+    out: list[Import] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "b3lake" or alias.name.startswith("b3lake."):
+                    out.append(Import(module, path, node.lineno, alias.name, None))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                parent = ".".join(base + ([node.module] if node.module else []))
+            else:
+                parent = node.module or ""
+            if parent != "b3lake" and not parent.startswith("b3lake."):
+                continue
+            for alias in node.names:
+                sub = f"{parent}.{alias.name}"
+                if sub in known:
+                    out.append(Import(module, path, node.lineno, sub, None))
+                else:
+                    out.append(Import(module, path, node.lineno, parent, alias.name))
+    return out
+
+
+@cache
+def all_imports() -> tuple[Import, ...]:
+    known = set(modules())
+    found: list[Import] = []
+    for name, path in modules().items():
+        found += statements(name, path.read_text(), known, path.name == "__init__.py")
+    return tuple(found)
+
+
+def _own_submodule(imp: Import) -> bool:
+    """A package ``__init__`` importing one of its own submodules (the allowed exception)."""
+    return imp.path.endswith("/__init__.py") and imp.target.startswith(imp.module + ".")
+
+
+@cache
+def edges() -> dict[tuple[str, str], Import]:
+    """``(importer, imported) -> the first statement that makes the edge`` (line order)."""
+    out: dict[tuple[str, str], Import] = {}
+    for imp in sorted(all_imports(), key=lambda i: (i.module, i.line)):
+        if imp.target != imp.module and imp.target in modules() and not _own_submodule(imp):
+            out.setdefault((imp.module, imp.target), imp)
+    return out
 
 
 def import_graph() -> dict[str, set[str]]:
-    """module -> the b3lake modules it imports at run time (anywhere in its source)."""
-    modules = _modules()
-    graph: dict[str, set[str]] = {m: set() for m in modules}
-    for name, path in modules.items():
-        tree = ast.parse(path.read_text(), filename=str(path))
-        skip = _type_checking_lines(tree)
-        is_package = path.name == "__init__.py"
-        for node in ast.walk(tree):
-            if getattr(node, "lineno", None) in skip:
-                continue
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = name.split(".") if is_package else name.split(".")[:-1]
-                    base = base[: len(base) - node.level + 1]
-                    module = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    module = node.module or ""
-                # ``from pkg import sub`` imports the submodule when there is one.
-                targets = [
-                    f"{module}.{a.name}" if f"{module}.{a.name}" in modules else module
-                    for a in node.names
-                ]
-            for target in targets:
-                while target and target not in modules:
-                    target = target.rpartition(".")[0]  # ``import b3lake.x.y`` of a name in x
-                if not target or target == name:
-                    continue
-                if is_package and target.startswith(name + "."):
-                    continue  # a package __init__ loading its own submodules
-                graph[name].add(target)
+    """module -> the b3lake modules it imports (every statement, type-only ones included)."""
+    graph: dict[str, set[str]] = {m: set() for m in modules()}
+    for a, b in edges():
+        graph[a].add(b)
     return graph
 
 
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+def _components(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -112,68 +163,233 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [start]
+def _a_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """A shortest cycle through the component's first module (breadth first, inside it)."""
+    start, inside = component[0], set(component)
+    came_from: dict[str, str] = {}
+    todo = deque([start])
     while todo:
-        for w in graph[todo.pop()]:
-            if w not in seen:
-                seen.add(w)
+        v = todo.popleft()
+        for w in sorted(graph[v] & inside):
+            if w == start:
+                path = [v]
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return [*reversed(path), start]
+            if w not in came_from:
+                came_from[w] = v
                 todo.append(w)
-    return seen
+    raise AssertionError(f"no cycle through {start}")  # pragma: no cover - a component has one
 
 
-def _under(package: str) -> list[str]:
-    return [m for m in _modules() if m == package or m.startswith(package + ".")]
+def cycle_report(graph: dict[str, set[str]]) -> list[str]:
+    """One paragraph per cycle: each step names the importing module, its file and line."""
+    paragraphs = []
+    for component in _components(graph):
+        cycle = _a_cycle(graph, component)
+        steps = [
+            f"  {edges()[(a, b)].where()} imports {b}"
+            if (a, b) in edges()
+            else f"  {a} imports {b}"
+            for a, b in zip(cycle, cycle[1:], strict=False)
+        ]
+        paragraphs.append(
+            f"import cycle among {', '.join(component)}:\n"
+            + "\n".join(steps)
+            + "\n  (type-only and function-level imports count: move what both need below "
+            "both, or type the parameter with a Protocol of what is read, as "
+            "sources.base.ScheduleSettings does)"
+        )
+    return paragraphs
 
 
-def test_the_graph_sees_lazy_imports() -> None:
+# ------------------------------------------------------------------------------------ layering
+def declared_layers(text: str | None = None) -> list[list[str]]:
+    """The layering line of docs/architecture.md as layers of entries, lowest first."""
+    text = ARCHITECTURE.read_text() if text is None else text
+    lines = [m[1] for line in text.splitlines() if (m := LAYERS_LINE.match(line))]
+    assert len(lines) == 1, (
+        "docs/architecture.md must hold exactly one line starting with **Layers** and the "
+        f"layering in backquotes (`errors < … < cli`); found {len(lines)}"
+    )
+    return [[e.strip() for e in layer.split("/")] for layer in lines[0].split("<")]
+
+
+def layer_of(module: str, layers: list[list[str]]) -> int | None:
+    """The index of the layer whose longest entry contains ``module`` (None: no entry does)."""
+    best: tuple[int, int] | None = None
+    for i, layer in enumerate(layers):
+        for entry in layer:
+            full = f"b3lake.{entry}"
+            if (module == full or module.startswith(full + ".")) and (
+                best is None or len(full) > best[1]
+            ):
+                best = (i, len(full))
+    return None if best is None else best[0]
+
+
+def layering_report(graph: dict[str, set[str]], layers: list[list[str]]) -> list[str]:
+    """Every edge that goes up the layering, with the statement that makes it."""
+    named = ["/".join(layer) for layer in layers]
+    bad = []
+    for a, targets in sorted(graph.items()):
+        for b in sorted(targets):
+            la, lb = layer_of(a, layers), layer_of(b, layers)
+            if la is None or lb is None or lb <= la:
+                continue
+            imp = edges().get((a, b))
+            bad.append(
+                f"{imp.where() if imp else a} imports {b}: layer '{named[lb]}' is above '{named[la]}' in "
+                "docs/architecture.md's **Layers** line (import downwards only, or move the "
+                "code that both need below them both)"
+            )
+    return bad
+
+
+# ---------------------------------------------------------------------------------------- tests
+def test_every_statement_is_read_type_only_and_lazy_ones_included() -> None:
+    source = (
+        "from __future__ import annotations\n"
+        "import b3lake.lake.layout\n"
+        "from typing import TYPE_CHECKING\n"
+        "from b3lake import tables\n"
+        "if TYPE_CHECKING:\n"
+        "    from b3lake.settings import Settings\n"
+        "def f():\n"
+        "    from b3lake.storage import storage_for\n"
+        "    class C:\n"
+        "        def g(self):\n"
+        "            from . import local\n"
+        "import json\n"
+    )
+    known = {"b3lake.lake.layout", "b3lake.tables", "b3lake.settings", "b3lake.storage"}
+    known.add("b3lake.catalog.local")
+    got = statements("b3lake.catalog.glue", source, known, is_package=False)
+    assert [(i.line, i.target, i.name) for i in got] == [
+        (2, "b3lake.lake.layout", None),
+        (4, "b3lake.tables", None),
+        (6, "b3lake.settings", "Settings"),
+        (8, "b3lake.storage", "storage_for"),
+        (11, "b3lake.catalog.local", None),
+    ]
+    # In the real tree: the job's lazy storage_for and the backends' lazy trigger handler.
     graph = import_graph()
-    # job.main imports storage_for inside the function: the graph must see it.
     assert "b3lake.storage" in graph["b3lake.jobs.refine.job"]
     assert "b3lake.lambdas.trigger" in graph["b3lake.backends"]
 
 
+def test_every_import_names_a_module_or_a_name_it_defines() -> None:
+    """A stale import (a moved module, a renamed function) fails here, even inside a function
+    that no other test runs."""
+    stale = []
+    for imp in all_imports():
+        if imp.target not in modules():
+            stale.append(f"{imp.where()} imports {imp.target}, which is no module")
+        elif imp.name is not None and imp.name not in _module_names(imp.target):
+            stale.append(f"{imp.where()} imports {imp.name} from {imp.target}, which lacks it")
+    assert not stale, "\n".join(stale)
+
+
+@cache
+def _module_names(module: str) -> frozenset[str]:
+    """The names ``module`` binds at module level (``if``/``try`` blocks included); every
+    name when it defines ``__getattr__`` (names exposed lazily) or has a star import."""
+    tree = ast.parse(modules()[module].read_text())
+    names: set[str] = set()
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    return _AnyName()
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            todo += [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", [])]
+            for handler in getattr(node, "handlers", []):
+                todo += handler.body
+    if "__getattr__" in names:
+        return _AnyName()
+    # A package's submodules are names of it too (``from b3lake import tables`` is a module).
+    names.update(m.rpartition(".")[2] for m in modules() if m.rpartition(".")[0] == module)
+    return frozenset(names)
+
+
+class _AnyName(frozenset[str]):
+    """A module that may expose any name (``__getattr__``)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
 def test_no_import_cycle() -> None:
-    cycles = _cycles(import_graph())
-    assert not cycles, "import cycles among b3lake's modules:\n" + "\n".join(
-        " <-> ".join(c) for c in cycles
-    )
+    cycles = cycle_report(import_graph())
+    assert not cycles, "\n\n".join(cycles)
 
 
-def _offenders(source: str, forbidden: str) -> list[str]:
-    """Modules under ``source`` that reach a module under ``forbidden`` (directly or not)."""
+def test_the_layering_line_is_kept() -> None:
+    layers = declared_layers()
     graph = import_graph()
-    bad = []
-    for module in _under(source):
-        reached = sorted(m for m in _reaches(graph, module) if m in set(_under(forbidden)))
-        if reached:
-            bad.append(f"{module} -> {reached[0]}")
-    return bad
+    entries = [e for layer in layers for e in layer]
+    assert len(entries) == len(set(entries)), f"an entry is named twice: {entries}"
+    empty = [e for e in entries if not any(layer_of(m, [[e]]) is not None for m in modules())]
+    assert not empty, f"**Layers** names no module under b3lake for: {empty}"
+    unplaced = [m for m in modules() if layer_of(m, layers) is None and graph[m]]
+    assert not unplaced, f"modules in no layer of docs/architecture.md's **Layers**: {unplaced}"
+    bad = layering_report(graph, layers)
+    assert not bad, "\n".join(bad)
 
 
-def test_jobs_do_not_import_the_backends() -> None:
-    """The job is a leaf: it is handed its adapters or builds them from the lake's address."""
-    assert not _offenders("b3lake.jobs", "b3lake.backends")
-    assert not _offenders("b3lake.jobs", "b3lake.pipeline")
-    # The refine job reads its arguments, not the settings (the visual job's CLI may).
-    for job in ("b3lake.jobs.refine", "b3lake.jobs.glue_refine"):
-        assert not _offenders(job, "b3lake.settings"), job
+def test_the_reports_name_module_line_and_cycle() -> None:
+    """What a failure says, on a made-up graph of real statements."""
+    graph = import_graph()
+    (a, b), imp = next(iter(edges().items()))
+    looped = {**graph, b: graph[b] | {a}}
+    [paragraph] = [p for p in cycle_report(looped) if a in p and b in p]
+    assert f"{imp.where()} imports {b}" in paragraph
+    layers = [[a.removeprefix("b3lake.")], [b.removeprefix("b3lake.")]]
+    [line] = layering_report({a: {b}, b: set()}, layers)
+    assert line.startswith(f"{imp.where()} imports {b}: layer ")
 
 
-def test_lake_and_events_do_not_import_upward() -> None:
-    assert not _offenders("b3lake.lake", "b3lake.jobs")
-    assert not _offenders("b3lake.events", "b3lake.lambdas")
-    assert not _offenders("b3lake.events", "b3lake.launchers")
-    for low in ("b3lake.storage", "b3lake.catalog", "b3lake.tables", "b3lake.lake"):
-        assert not _offenders(low, "b3lake.backends"), low
-        assert not _offenders(low, "b3lake.pipeline"), low
+def test_the_layering_keeps_the_seams() -> None:
+    """The boundaries docs/architecture.md's "Seams" promises, as facts of the declared line:
+    the job is a leaf (no settings, no backends); lake/ imports no jobs; events/ no lambdas or
+    launchers; storage and catalog know no lake layout; sources know no settings."""
+    layers = declared_layers()
+
+    def below(low: str, high: str) -> bool:
+        a, b = layer_of(low, layers), layer_of(high, layers)
+        return a is not None and b is not None and a < b
+
+    for low, high in [
+        ("b3lake.jobs.refine.job", "b3lake.settings"),
+        ("b3lake.jobs.glue_refine", "b3lake.settings"),
+        ("b3lake.jobs.refine.job", "b3lake.backends"),
+        ("b3lake.jobs.refine.job", "b3lake.pipeline"),
+        ("b3lake.lake.layout", "b3lake.jobs.refine.job"),
+        ("b3lake.events.local_bus", "b3lake.lambdas.trigger"),
+        ("b3lake.events.local_bus", "b3lake.launchers.local"),
+        ("b3lake.storage.s3", "b3lake.lake.layout"),
+        ("b3lake.catalog.local", "b3lake.lake.layout"),
+        ("b3lake.sources.base", "b3lake.settings"),
+        ("b3lake.tables.registry", "b3lake.lake.layout"),
+        ("b3lake.settings", "b3lake.backends"),
+        ("b3lake.backends", "b3lake.pipeline"),
+    ]:
+        assert below(low, high), f"{low} must sit below {high} in **Layers**"
 
 
 def test_only_the_backends_read_the_backend_setting() -> None:
     """``settings.backend`` picks the adapters in one place."""
     readers = []
-    for name, path in _modules().items():
+    for name, path in modules().items():
         if name in {"b3lake.backends", "b3lake.settings"}:
             continue
         if ".backend ==" in path.read_text() or ".backend !=" in path.read_text():
@@ -185,7 +401,7 @@ def test_no_concrete_storage_type_checks() -> None:
     """A Storage capability (``local_path``) says what a store allows, not its class."""
     offenders = [
         name
-        for name, path in _modules().items()
+        for name, path in modules().items()
         if "is LocalStorage" in path.read_text() or "is not LocalStorage" in path.read_text()
     ]
     assert not offenders, offenders

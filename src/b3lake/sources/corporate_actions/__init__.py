@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import SourceError
-from b3lake.sources.base import Fetched, Param, Request
+from b3lake.sources.base import Fetched, Param, Request, ScheduleSettings
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from b3lake.settings import Settings
     from b3lake.sources.corporate_actions import client, parse
     from b3lake.sources.corporate_actions.parse import (
         CASH_DIVIDENDS,
@@ -142,7 +141,9 @@ class CorporateActionsSource:
     def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return object_name(rows["issuer"][0].as_py(), rows["endpoint"][0].as_py())
 
-    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+    def scheduled(
+        self, day: dt.date, settings: ScheduleSettings
+    ) -> list[tuple[str, dict[str, Any]]]:
         """Not part of the daily extract yet: no setting lists the issuers to follow."""
         return []
 

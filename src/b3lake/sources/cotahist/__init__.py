@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import SourceError
-from b3lake.sources.base import Fetched, Param, Request
+from b3lake.sources.base import Fetched, Param, Request, ScheduleSettings
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from b3lake.settings import Settings
     from b3lake.sources.cotahist.download import (
         DEFAULT_BASE_URL,
         cotahist_file_name,
@@ -109,7 +108,9 @@ class CotahistSource:
     def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return "part-0"
 
-    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+    def scheduled(
+        self, day: dt.date, settings: ScheduleSettings
+    ) -> list[tuple[str, dict[str, Any]]]:
         return [(self.name, {"year": day.year, "date": day})]
 
 
