@@ -290,6 +290,21 @@ def test_every_import_names_a_module_or_a_name_it_defines() -> None:
     assert not stale, "\n".join(stale)
 
 
+def test_the_benchmarks_and_scripts_import_what_exists() -> None:
+    """The same check for ``benchmarks/`` and ``scripts/``, which no test imports whole."""
+    known = set(modules())
+    stale = []
+    for path in sorted([*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]):
+        name = path.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
+        for imp in statements(name, path.read_text(), known, is_package=False):
+            where = f"{path.relative_to(ROOT)}:{imp.line}"
+            if imp.target not in known:
+                stale.append(f"{where} imports {imp.target}, which is no module")
+            elif imp.name is not None and imp.name not in _module_names(imp.target):
+                stale.append(f"{where} imports {imp.name} from {imp.target}, which lacks it")
+    assert not stale, "\n".join(stale)
+
+
 @cache
 def _module_names(module: str) -> frozenset[str]:
     """The names ``module`` binds at module level (``if``/``try`` blocks included); every
