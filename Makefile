@@ -60,7 +60,7 @@ package: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_cotahist_parse.py
 	$(BIN)/python benchmarks/bench_refine.py
-	$(BIN)/python benchmarks/bench_history.py --years 20 --r6 100
+	$(BIN)/python benchmarks/bench_history.py --years 20 --partitioned 100
 	$(BIN)/python benchmarks/bench_burst.py --sessions 500
 	$(BIN)/python benchmarks/bench_corporate_actions.py
 	$(MAKE) property

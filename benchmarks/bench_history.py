@@ -9,7 +9,7 @@ Each step runs in its own process; the peak RSS of its process tree is sampled w
 * ``backfill``  ``refine --mode full`` (SQLFrame) through a counting Storage wrapper (every
                 put/get/list/delete/exists and every object opened through the port's Arrow
                 filesystem, the calls an S3 lake would make): history layer + R6 table
-                (``--r6_tickers``: the ``--r6`` most traded tickers) + monthly + quarantine
+                (``--partitioned_tickers``: the ``--partitioned`` most traded tickers) + monthly + quarantine
 * ``daily``     the daily run at that size (``--mode incremental`` for the last session), counted
 * ``month``     the same rows as month partitions (``year=`` files re-cut), write time
 * ``compact``   the reference: the same rows in one file sorted by ticker, source, dt (DuckDB)
@@ -20,7 +20,7 @@ Each step runs in its own process; the peak RSS of its process tree is sampled w
                 with pyarrow on 2 processes, against the R6 writer (``parquet_io.write_partitions``)
                 on the same rows, interleaved rounds
 
-Usage: ``python benchmarks/bench_history.py [--years 20] [--r6 100] [--rounds 3] [--files 20000]
+Usage: ``python benchmarks/bench_history.py [--years 20] [--partitioned 100] [--rounds 3] [--files 20000]
 [--lake DIR]``. The 20-year run takes ~15-20 minutes on 2 cores; ``--years 1`` a couple.
 """
 
@@ -202,7 +202,7 @@ def _job(lake: Path, args: dict[str, str], *, counted: bool = True) -> dict[str,
 def child_backfill(lake: Path, r6: str, counted: bool = True) -> dict[str, Any]:
     for folder in ("refined", "quarantine", "_b3lake/catalog", "_b3lake/manifest"):
         shutil.rmtree(lake / folder, ignore_errors=True)
-    out = _job(lake, {"mode": "full", "r6_tickers": r6}, counted=counted)
+    out = _job(lake, {"mode": "full", "partitioned_tickers": r6}, counted=counted)
     files = {}
     for table in ("quotes", "quotes_history", "monthly"):
         files[table] = sum(len(f) for _, _, f in os.walk(lake / "refined" / table))
@@ -215,7 +215,7 @@ def child_daily(lake: Path, r6: str) -> dict[str, Any]:
 
     keys = LocalStorage(lake).list_keys("raw/cotahist/")
     last = max(k.split("/")[2][3:] for k in keys)
-    return _job(lake, {"mode": "incremental", "dt": last, "r6_tickers": r6})
+    return _job(lake, {"mode": "incremental", "dt": last, "partitioned_tickers": r6})
 
 
 def child_month(lake: Path) -> dict[str, Any]:
@@ -405,7 +405,14 @@ def mark(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--years", type=int, default=20)
-    parser.add_argument("--r6", type=int, default=100, help="tickers the R6 table holds")
+    parser.add_argument(
+        "--partitioned",
+        "--r6",
+        dest="r6",
+        type=int,
+        default=100,
+        help="tickers that get dt x ticker partitions in refined_quotes (--r6: its old name)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--lake", type=Path, default=None)

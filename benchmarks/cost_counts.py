@@ -67,10 +67,10 @@ def scenario(name: str, sessions: int, tickers: int, new_code: bool) -> dict[str
 
     from b3lake.catalog.glue import GlueCatalog
     from b3lake.events.s3_event import object_created_event
+    from b3lake.keyspace import lake_location
     from b3lake.lake.raw_writer import RawWriter
     from b3lake.lambdas.trigger import TriggerConfig, handler
     from b3lake.sources.cotahist import parse_cotahist, split_by_session
-    from b3lake.storage import lake_location
 
     server, endpoint = _moto()
     try:

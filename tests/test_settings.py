@@ -50,3 +50,20 @@ def test_missing_config_file(clean_env: None, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("B3LAKE_CONFIG", "/nonexistent/b3lake.toml")
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings()
+
+
+def test_partitioned_tickers_and_its_old_name_in_the_toml(
+    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[universe] partitioned_tickers``; the old ``r6_tickers`` means the same, with a warning."""
+    from b3lake.errors import RenamedWarning
+
+    monkeypatch.chdir(tmp_path)
+    toml = tmp_path / "b3lake.toml"
+    toml.write_text('[universe]\npartitioned_tickers = ["PETR4"]\n')
+    assert load_settings().refine_args().partitioned_tickers == ("PETR4",)
+    toml.write_text('[universe]\nr6_tickers = ["PETR4"]\n')
+    with pytest.warns(RenamedWarning, match=r"r6_tickers .* partitioned_tickers"):
+        s = load_settings()
+    assert s.universe.partitioned_tickers == ["PETR4"] and s.universe.r6_tickers is None
+    assert s.refine_args().to_arguments()["--partitioned_tickers"] == "PETR4"

@@ -75,3 +75,20 @@ class EventError(B3LakeError):
 
 class QualityError(B3LakeError):
     """Row counts that do not reconcile: something would be lost."""
+
+
+class RenamedWarning(FutureWarning):
+    """An option, setting or variable was given by its old name: it still works, under its new
+    one. A ``FutureWarning``, so that a user of the CLI, a Lambda or the Glue job sees it (Python
+    hides a ``DeprecationWarning`` outside ``__main__``)."""
+
+
+def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
+    """Say once per call site that ``old`` is the deprecated spelling of ``new``."""
+    import warnings
+
+    warnings.warn(
+        f"{old} is deprecated: it is {new} now (the old spelling still works, for now)",
+        RenamedWarning,
+        stacklevel=stacklevel,
+    )

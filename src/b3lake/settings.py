@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from b3lake.errors import ConfigError
+from b3lake.errors import ConfigError, warn_renamed
 from b3lake.jobs.refine.args import RefineArgs, Universe
 
 DEFAULT_CONFIG_FILE = "b3lake.toml"
@@ -38,9 +38,27 @@ class UniverseSettings(BaseSettings):
     # Empty = every ticker that matches the market filters.
     tickers: list[str] = Field(default_factory=lambda: list(Universe().tickers))
     exclude_especi: list[str] = Field(default_factory=lambda: list(Universe().exclude_especi))
-    # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; empty = the whole universe.
-    # The history layer (refined_quotes_history) always holds the whole universe.
-    r6_tickers: list[str] = Field(default_factory=list)
+    # The tickers that get dt x ticker partitions in refined_quotes (refined/quotes/dt=…/ticker=…/);
+    # empty = the whole universe. The history layer (refined_quotes_history) always holds it all.
+    partitioned_tickers: list[str] = Field(default_factory=list)
+    # The old name of partitioned_tickers (requirement R6's table): still read, from b3lake.toml or
+    # B3LAKE_UNIVERSE__R6_TICKERS, with a RenamedWarning; None once validated.
+    r6_tickers: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _read_the_old_name(self) -> UniverseSettings:
+        if self.r6_tickers is not None:
+            warn_renamed(
+                "[universe] r6_tickers (B3LAKE_UNIVERSE__R6_TICKERS)",
+                "[universe] partitioned_tickers (B3LAKE_UNIVERSE__PARTITIONED_TICKERS)",
+                stacklevel=2,
+            )
+            given = "partitioned_tickers" in self.model_fields_set
+            if given and self.partitioned_tickers != self.r6_tickers:
+                raise ValueError("r6_tickers (the old name of partitioned_tickers) differs from it")
+            self.partitioned_tickers = list(self.r6_tickers)
+            self.r6_tickers = None
+        return self
 
 
 class VisualJobSettings(BaseSettings):
@@ -126,7 +144,7 @@ class Settings(BaseSettings):
             universe=Universe.of(
                 tpmerc=u.tpmerc, codbdi=u.codbdi, tickers=u.tickers, exclude_especi=u.exclude_especi
             ),
-            r6_tickers=tuple(u.r6_tickers),
+            partitioned_tickers=tuple(u.partitioned_tickers),
         )
 
     def deployment_environment(self) -> dict[str, str]:
@@ -149,7 +167,7 @@ class Settings(BaseSettings):
             ("codbdi", u.codbdi),
             ("tickers", u.tickers),
             ("exclude_especi", u.exclude_especi),
-            ("r6_tickers", u.r6_tickers),
+            ("partitioned_tickers", u.partitioned_tickers),
         ):
             env[f"B3LAKE_UNIVERSE__{name.upper()}"] = json.dumps(list(values))
         return env

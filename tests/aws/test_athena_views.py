@@ -46,7 +46,7 @@ def test_view_sql_is_athena_sql_that_duckdb_also_runs() -> None:
 
 
 def test_views_read_the_history_layer_never_the_r6_table() -> None:
-    """``adjusted_quotes`` gives the same rows on Athena and locally whatever ``--r6_tickers``
+    """``adjusted_quotes`` gives the same rows on Athena and locally whatever ``--partitioned_tickers``
     keeps in the R6 table: the only quote table any view reads is the history layer (every
     ticker), as the Athena statement itself says."""
     import sqlglot

@@ -24,11 +24,11 @@ import pytest
 
 from b3lake.catalog.glue import GlueCatalog
 from b3lake.events.s3_event import object_created_event
+from b3lake.keyspace import lake_location
 from b3lake.lambdas.trigger import handler
 from b3lake.launchers.glue import GlueLauncher
 from b3lake.launchers.local import glue_argv
 from b3lake.query.athena import AthenaQueryEngine
-from b3lake.storage import lake_location
 from b3lake.storage.s3 import S3Storage
 
 pytestmark = [pytest.mark.aws, pytest.mark.slow]

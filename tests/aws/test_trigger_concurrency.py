@@ -38,10 +38,10 @@ import burst_harness as B  # noqa: E402
 
 from b3lake.catalog.glue import GlueCatalog  # noqa: E402
 from b3lake.events.s3_event import object_created_event  # noqa: E402
+from b3lake.keyspace import lake_location  # noqa: E402
 from b3lake.lake import raw_manifest  # noqa: E402
 from b3lake.lake.raw_writer import RawWriter  # noqa: E402
 from b3lake.lambdas.trigger import TriggerConfig, handler  # noqa: E402
-from b3lake.storage import lake_location  # noqa: E402
 
 pytestmark = [pytest.mark.aws]
 

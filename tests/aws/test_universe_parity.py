@@ -22,6 +22,7 @@ import pytest
 from b3lake import tables
 from b3lake.backends import AwsBackend, LocalBackend
 from b3lake.events.s3_event import object_created_event
+from b3lake.keyspace import lake_location
 from b3lake.lake import parquet_io
 from b3lake.lake.raw_writer import RawWriter
 from b3lake.lambdas import trigger
@@ -29,7 +30,7 @@ from b3lake.launchers.glue import GlueLauncher
 from b3lake.launchers.local import glue_argv
 from b3lake.pipeline import Pipeline
 from b3lake.settings import load_settings
-from b3lake.storage import Storage, lake_location
+from b3lake.storage import Storage
 from b3lake.tables.arrow import partition_schema
 
 pytestmark = [pytest.mark.aws, pytest.mark.slow]
@@ -41,7 +42,7 @@ TOML = """
 codbdi = ["02"]                                   # no real-estate funds (BDI 12)
 tickers = ["PETR4", "VALE3", "ITUB4", "HGLG11"]   # HGLG11 is a fund: left out by codbdi
 exclude_especi = []
-r6_tickers = ["PETR4", "VALE3"]                   # the R6 table holds these; the history all
+partitioned_tickers = ["PETR4", "VALE3"]          # dt x ticker partitions; the history all
 """
 
 
@@ -109,7 +110,7 @@ def test_universe_in_b3lake_toml_gives_the_same_rows_locally_and_on_aws(
     for run in sorted(runs, key=lambda r: r.arguments["--dt"]):
         assert run.arguments["--tickers"] == "PETR4,VALE3,ITUB4,HGLG11"
         assert run.arguments["--codbdi"] == "02" and run.arguments["--exclude_especi"] == "none"
-        assert run.arguments["--r6_tickers"] == "PETR4,VALE3"
+        assert run.arguments["--partitioned_tickers"] == "PETR4,VALE3"
         main(
             glue_argv(JOB, run.id, run.arguments), storage=backend.storage, catalog=backend.catalog
         )

@@ -18,15 +18,19 @@ KEYS = [Column("dt", "date"), Column("ticker", "string")]
 
 
 def test_the_properties_are_a_function_of_the_first_session_and_the_tickers() -> None:
-    first = projection.r6_parameters("2021-01-05", ["VALE3", "PETR4"])
+    first = projection.refined_quotes_parameters("2021-01-05", ["VALE3", "PETR4"])
     assert first["projection.ticker.values"] == "PETR4,VALE3"
     assert first["projection.dt.range"] == "2021-01-05,NOW"
     assert first["projection.enabled"] == "true" and projection.TICKERS not in first
-    narrowed = projection.r6_parameters("2021-01-04", ["PETR4", "ABEV3", "PETR4"], ("PETR4",))
+    narrowed = projection.refined_quotes_parameters(
+        "2021-01-04", ["PETR4", "ABEV3", "PETR4"], ("PETR4",)
+    )
     assert narrowed["projection.ticker.values"] == "ABEV3,PETR4"
     assert narrowed["projection.dt.range"] == "2021-01-04,NOW"
     assert narrowed[projection.TICKERS] == "PETR4"
-    assert projection.r6_parameters(None, []) == {}  # nothing written yet: no projection
+    assert (
+        projection.refined_quotes_parameters(None, []) == {}
+    )  # nothing written yet: no projection
     # Twenty years of calendar days x the whole market, against x ~100 tickers.
     days = (dt.date(2006, 1, 1), dt.date(2025, 12, 31))
     assert projection.full_scan_partitions(*days, 2000) > 1_000_000
@@ -69,7 +73,7 @@ def glue() -> Iterator[Any]:
 @pytest.mark.aws
 def test_glue_keeps_the_projection_properties(glue: Any) -> None:
     catalog = GlueCatalog("default", lake="s3://b3lake-lake/lake")
-    params = projection.r6_parameters("2021-01-04", ["PETR4"])
+    params = projection.refined_quotes_parameters("2021-01-04", ["PETR4"])
     catalog.upsert_table(
         "refined_quotes",
         location="refined/quotes/",
@@ -82,7 +86,7 @@ def test_glue_keeps_the_projection_properties(glue: Any) -> None:
     assert table["Parameters"]["classification"] == "parquet"
     info = catalog.get_table("refined_quotes", partitions=False)
     assert info.parameters["projection.dt.range"] == "2021-01-04,NOW" and info.partitions == []
-    more = projection.r6_parameters("2021-01-04", ["PETR4", "VALE3"])
+    more = projection.refined_quotes_parameters("2021-01-04", ["PETR4", "VALE3"])
     catalog.upsert_table(
         "refined_quotes",
         location="refined/quotes/",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,43 @@ def test_init_and_validate(workspace: tuple[Terraform, Path], record_property: A
     out = tf.ok("validate", step="validate")
     assert "Success" in out
     _report(record_property, tf)
+
+
+def test_the_universe_old_name_r6_tickers(workspace: tuple[Terraform, Path]) -> None:
+    """``universe.r6_tickers`` (tfvars written before the rename) is read as
+    ``universe.partitioned_tickers``: the Lambdas get B3LAKE_UNIVERSE__PARTITIONED_TICKERS and
+    the Glue job ``--partitioned_tickers``; both given and different is refused, naming them.
+    (A plan also warns: check "universe_old_names".)"""
+    tf, tmp_path = workspace
+    _fake_dist(tmp_path / "dist")
+    tf.ok("init", "-input=false", "-backend=false", step="init")
+    expression = "jsonencode([local.universe_environment, local.universe_arguments])"
+
+    def console(universe: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                tf.binary,
+                "console",
+                f"-var=dist_dir={tmp_path / 'dist'}",
+                f"-var=universe={universe}",
+            ],
+            cwd=tf.workdir,
+            env=tf.env(),
+            input=expression + "\n",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    for universe in ('{r6_tickers=["PETR4"]}', '{partitioned_tickers=["PETR4"]}'):
+        out = console(universe)
+        assert out.returncode == 0, out.stderr
+        env, arguments = json.loads(json.loads(out.stdout.strip().splitlines()[-1]))
+        assert env == {"B3LAKE_UNIVERSE__PARTITIONED_TICKERS": '["PETR4"]'}, universe
+        assert arguments == {"--partitioned_tickers": "PETR4"}, universe
+    refused = console('{r6_tickers=["PETR4"],partitioned_tickers=["VALE3"]}')
+    assert refused.returncode != 0
+    assert "universe.r6_tickers is the old name of universe.partitioned_tickers" in refused.stderr
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -494,12 +532,12 @@ def _run_pipeline_on_deployment(
     from b3lake.catalog.glue import GlueCatalog
     from b3lake.events.s3_event import object_created_event
     from b3lake.jobs.refine.job import main
+    from b3lake.keyspace import lake_location
     from b3lake.lake.raw_writer import RawWriter
     from b3lake.lambdas.trigger import handler
     from b3lake.launchers.glue import GlueLauncher
     from b3lake.launchers.local import glue_argv
     from b3lake.sources.cotahist import parse_cotahist, split_by_session
-    from b3lake.storage import lake_location
     from b3lake.storage.s3 import S3Storage
 
     lam, glue = moto.client("lambda"), moto.client("glue")

@@ -73,12 +73,14 @@ def test_abev_adjusted_closes_are_exact(abev_lake: LocalStorage) -> None:
     assert abs(f["cash_factor"] - f["b3_cash_factor"]) < 5e-9
 
 
-def test_factors_do_not_depend_on_the_r6_tickers(abev_lake: LocalStorage, tmp_path: Path) -> None:
+def test_factors_do_not_depend_on_the_partitioned_tickers(
+    abev_lake: LocalStorage, tmp_path: Path
+) -> None:
     """The closes come from the history layer, which holds every ticker: an R6 table narrowed
-    to other tickers (``--r6_tickers``) gives the same factors and findings."""
+    to other tickers (``--partitioned_tickers``) gives the same factors and findings."""
     storage = sample_lake(tmp_path / "narrow")
     cah.land(storage, cah.abev_raw())
-    job.main(argv(storage.root, mode="full", r6_tickers="PETR4,VALE3"))
+    job.main(argv(storage.root, mode="full", partitioned_tickers="PETR4,VALE3"))
     assert not storage.list_keys("refined/quotes/dt=2021-01-13/ticker=ABEV3/")
     for prefix in ("refined/corporate_action_factors/", "refined/quality_corporate_actions/"):
         assert object_bytes(storage, prefix) == object_bytes(abev_lake, prefix), prefix

@@ -23,7 +23,7 @@ def test_round_trip_through_glue_argv() -> None:
         raw_key="raw/cotahist/dt=2021-01-05/part-0.parquet",
         catalog_database="b3",
         universe=Universe(codbdi=("02",), tickers=("PETR4", "VALE3"), exclude_especi=()),
-        r6_tickers=("PETR4",),
+        partitioned_tickers=("PETR4",),
     )
     arguments = args.to_arguments()
     assert arguments["--tickers"] == "PETR4,VALE3"
@@ -31,6 +31,25 @@ def test_round_trip_through_glue_argv() -> None:
     assert all(v for v in arguments.values())
     assert RefineArgs.from_argv(_argv(arguments)) == args
     assert tuple(k[2:] for k in arguments) == RefineArgs.names() == JOB_ARGUMENTS
+
+
+def test_the_old_name_of_partitioned_tickers_still_works_with_a_warning() -> None:
+    """``--r6_tickers`` (a run started by a trigger deployed before the rename, a Glue job default)
+    means ``--partitioned_tickers``; both given and different is an error naming them."""
+    from b3lake.errors import RenamedWarning
+
+    old = _argv({"--lake": "/lake", "--r6_tickers": "PETR4,VALE3"})
+    with pytest.warns(RenamedWarning, match="--r6_tickers is deprecated"):
+        args = RefineArgs.from_argv(old)
+    assert args.partitioned_tickers == ("PETR4", "VALE3")
+    assert args.to_arguments()["--partitioned_tickers"] == "PETR4,VALE3"
+    assert "--r6_tickers" not in args.to_arguments()
+    both = _argv({"--lake": "/lake", "--r6_tickers": "PETR4", "--partitioned_tickers": "PETR4"})
+    with pytest.warns(RenamedWarning):
+        assert RefineArgs.from_argv(both).partitioned_tickers == ("PETR4",)
+    differ = _argv({"--lake": "/lake", "--r6_tickers": "PETR4", "--partitioned_tickers": "VALE3"})
+    with pytest.warns(RenamedWarning), pytest.raises(ConfigError, match="--r6_tickers"):
+        RefineArgs.from_argv(differ)
 
 
 def test_defaults_and_the_deployment_part() -> None:

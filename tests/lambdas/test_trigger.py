@@ -473,29 +473,68 @@ def test_the_universe_of_the_environment_travels_with_every_run(
     assert RefineArgs.from_argv(argv).universe == config.universe
 
 
-def test_the_r6_tickers_of_the_environment_travel_with_every_run(
+PARTITIONED = "B3LAKE_UNIVERSE__PARTITIONED_TICKERS"
+
+
+def test_the_partitioned_tickers_of_the_environment_travel_with_every_run(
     glue: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    """``[universe] r6_tickers`` (B3LAKE_UNIVERSE__R6_TICKERS, as Terraform sets it) narrows the
-    R6 table of every run the trigger starts, as it does locally; unset, no argument is sent."""
+    """``[universe] partitioned_tickers`` (B3LAKE_UNIVERSE__PARTITIONED_TICKERS, as Terraform sets
+    it) narrows refined_quotes' dt x ticker partitions in every run the trigger starts, as it does
+    locally; unset, no argument is sent."""
     from b3lake.jobs.refine.args import RefineArgs
     from b3lake.settings import load_settings
 
     monkeypatch.delenv("B3LAKE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("B3LAKE_UNIVERSE__R6_TICKERS", '["PETR4", "VALE3"]')
+    monkeypatch.setenv(PARTITIONED, '["PETR4", "VALE3"]')
     settings = load_settings(lake=LAKE)
-    assert settings.deployment_environment()["B3LAKE_UNIVERSE__R6_TICKERS"] == '["PETR4", "VALE3"]'
-    assert TriggerConfig.from_env().r6_tickers == settings.refine_args().r6_tickers
+    assert settings.deployment_environment()[PARTITIONED] == '["PETR4", "VALE3"]'
+    config = TriggerConfig.from_env()
+    assert config.partitioned_tickers == settings.refine_args().partitioned_tickers
     handler(_event((BUCKET, _key("2021-01-04"))), None)
     (run,) = _runs(glue)
-    assert run["Arguments"]["--r6_tickers"] == "PETR4,VALE3"
+    assert run["Arguments"]["--partitioned_tickers"] == "PETR4,VALE3"
+    assert "--r6_tickers" not in run["Arguments"]
     argv = ["glue_refine.py", *[x for kv in run["Arguments"].items() for x in kv]]
-    assert RefineArgs.from_argv(argv).r6_tickers == ("PETR4", "VALE3")
+    assert RefineArgs.from_argv(argv).partitioned_tickers == ("PETR4", "VALE3")
 
-    monkeypatch.setenv("B3LAKE_UNIVERSE__R6_TICKERS", "PETR4")
-    with pytest.raises(EventError, match="B3LAKE_UNIVERSE__R6_TICKERS"):
+    monkeypatch.setenv(PARTITIONED, "PETR4")
+    with pytest.raises(EventError, match=PARTITIONED):
         TriggerConfig.from_env()
+
+
+def test_the_old_name_r6_tickers_still_works_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """B3LAKE_UNIVERSE__R6_TICKERS (a deployment made before the rename) means what
+    B3LAKE_UNIVERSE__PARTITIONED_TICKERS means, for the trigger and the settings alike, and says
+    so; both set and different is an error naming the old one."""
+    from b3lake.errors import ConfigError, RenamedWarning
+    from b3lake.settings import load_settings
+
+    monkeypatch.delenv("B3LAKE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("B3LAKE_LAKE", LAKE)
+    monkeypatch.setenv("B3LAKE_UNIVERSE__R6_TICKERS", '["PETR4", "VALE3"]')
+    with pytest.warns(RenamedWarning, match="B3LAKE_UNIVERSE__R6_TICKERS is deprecated"):
+        config = TriggerConfig.from_env()
+    assert config.partitioned_tickers == ("PETR4", "VALE3")
+    assert config.run_arguments("2021-01-04", _key("2021-01-04"))["--partitioned_tickers"] == (
+        "PETR4,VALE3"
+    )
+    with pytest.warns(RenamedWarning, match=r"\[universe\] r6_tickers"):
+        settings = load_settings(lake=LAKE)
+    assert settings.universe.partitioned_tickers == ["PETR4", "VALE3"]
+    assert "B3LAKE_UNIVERSE__R6_TICKERS" not in settings.deployment_environment()
+    monkeypatch.setenv(PARTITIONED, '["PETR4", "VALE3"]')  # both, the same: fine
+    with pytest.warns(RenamedWarning):
+        assert TriggerConfig.from_env().partitioned_tickers == ("PETR4", "VALE3")
+    monkeypatch.setenv(PARTITIONED, '["PETR4"]')
+    with pytest.warns(RenamedWarning), pytest.raises(EventError, match="R6_TICKERS"):
+        TriggerConfig.from_env()
+    with pytest.warns(RenamedWarning), pytest.raises(ConfigError, match="r6_tickers"):
+        load_settings(lake=LAKE)
 
 
 def test_a_malformed_universe_variable_is_an_event_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -79,14 +79,15 @@ def test_a_statement_creates_only_the_views_it_names(lake: Path) -> None:
 
 def test_a_narrowed_r6_table_is_served_with_its_tickers_only(tmp_path: Path) -> None:
     H.sample_lake(tmp_path)
-    main(H.argv(tmp_path, mode="full", tickers=SOME, r6_tickers="PETR4,VALE3"))
+    main(H.argv(tmp_path, mode="full", tickers=SOME, partitioned_tickers="PETR4,VALE3"))
     storage = H.LocalStorage(tmp_path)
     assert {k.split("/")[3] for k in storage.list_keys("refined/quotes/")} == {
         "ticker=PETR4",
         "ticker=VALE3",
     }
     table = LocalCatalog(storage).get_table("refined_quotes", partitions=False)
-    assert table.parameters["b3lake.tickers"] == "PETR4,VALE3"
+    assert table.parameters["b3lake.partitioned_tickers"] == "PETR4,VALE3"
+    assert "b3lake.tickers" not in table.parameters  # the property's old name
     assert table.parameters["projection.ticker.values"] == "PETR4,VALE3"
     assert table.parameters["projection.dt.range"] == "2021-01-04,NOW"
     served = DuckDBQueryEngine(storage, LocalCatalog(storage))
@@ -96,3 +97,17 @@ def test_a_narrowed_r6_table_is_served_with_its_tickers_only(tmp_path: Path) -> 
         assert a.num_rows > 0 and a.to_pylist() == b.to_pylist(), sql
     history = served.query("SELECT count(DISTINCT ticker) AS n FROM refined_quotes_history")
     assert history.column("n")[0].as_py() > 2  # the history layer keeps the whole universe
+    # A catalog written before the rename names the property b3lake.tickers: still served narrowed.
+    params = dict(table.parameters)
+    params["b3lake.tickers"] = params.pop("b3lake.partitioned_tickers")
+    columns, keys = table.columns, table.partition_keys
+    LocalCatalog(storage).upsert_table(
+        "refined_quotes",
+        location=table.location,
+        columns=columns,
+        partition_keys=keys,
+        parameters=params,
+    )
+    old = DuckDBQueryEngine(storage, LocalCatalog(storage))
+    for sql in QUERIES:
+        assert old.query(sql).to_pylist() == plain.query(sql).to_pylist(), sql

@@ -64,8 +64,12 @@ locals {
   # The [universe] of b3lake.toml (var.universe): the Lambdas read it as settings
   # (B3LAKE_UNIVERSE__*, JSON lists, as pydantic-settings reads them) and the trigger sends it with
   # every run; the Glue job's defaults carry it too (runs started from the console). An unset
-  # list keeps the code's default (b3lake.jobs.refine.args.Universe).
-  universe             = { for k, v in var.universe : k => v if v != null }
+  # list keeps the code's default (b3lake.jobs.refine.args.Universe). r6_tickers, the old name of
+  # partitioned_tickers, becomes partitioned_tickers (check "universe_old_names" warns).
+  universe = merge(
+    var.universe.r6_tickers == null ? {} : { partitioned_tickers = var.universe.r6_tickers },
+    { for k, v in var.universe : k => v if v != null && k != "r6_tickers" },
+  )
   universe_environment = { for k, v in local.universe : "B3LAKE_UNIVERSE__${upper(k)}" => jsonencode(v) }
   # RefineArgs.to_arguments()'s encoding: comma-separated, an empty list as "none".
   universe_arguments = { for k, v in local.universe : "--${k}" => length(v) > 0 ? join(",", v) : "none" }
@@ -183,4 +187,12 @@ module "athena" {
   results_bucket_id = module.lake_storage.athena_results_bucket_id
   database_name     = module.catalog.database_name
   force_destroy     = var.force_destroy
+}
+
+# A deprecated name still works, and the plan says so (a warning, not an error).
+check "universe_old_names" {
+  assert {
+    condition     = var.universe.r6_tickers == null
+    error_message = "universe.r6_tickers is deprecated: it is universe.partitioned_tickers now (the old name still works, for now)."
+  }
 }

@@ -105,15 +105,21 @@ variable "manage_catalog_tables" {
 }
 
 variable "universe" {
-  description = "The [universe] section of b3lake.toml: which COTAHIST records the refine keeps (tpmerc, codbdi, tickers, exclude_especi) and which tickers the R6 table holds (r6_tickers; empty = the whole universe); an unset list keeps the default. Reaches the Lambdas' settings, every run the trigger starts and the Glue job's defaults."
+  description = "The [universe] section of b3lake.toml: which COTAHIST records the refine keeps (tpmerc, codbdi, tickers, exclude_especi) and which tickers get dt x ticker partitions in refined_quotes (partitioned_tickers; empty = the whole universe); an unset list keeps the default. Reaches the Lambdas' settings, every run the trigger starts and the Glue job's defaults. r6_tickers is partitioned_tickers' old name: still read, with a warning."
   type = object({
-    tpmerc         = optional(list(string))
-    codbdi         = optional(list(string))
-    tickers        = optional(list(string))
-    exclude_especi = optional(list(string))
-    r6_tickers     = optional(list(string))
+    tpmerc              = optional(list(string))
+    codbdi              = optional(list(string))
+    tickers             = optional(list(string))
+    exclude_especi      = optional(list(string))
+    partitioned_tickers = optional(list(string))
+    r6_tickers          = optional(list(string)) # deprecated: partitioned_tickers
   })
   default = {}
+
+  validation {
+    condition     = var.universe.r6_tickers == null || var.universe.partitioned_tickers == null || var.universe.r6_tickers == var.universe.partitioned_tickers
+    error_message = "universe.r6_tickers is the old name of universe.partitioned_tickers and differs from it: set partitioned_tickers only."
+  }
 }
 
 variable "sources" {

@@ -26,7 +26,7 @@ class TableInfo:
     columns: list[Column]
     partition_keys: list[Column]
     partitions: list[dict[str, str]] = field(default_factory=list)
-    # Table properties (Glue ``Parameters``): e.g. Athena partition projection, ``b3lake.tickers``.
+    # Table properties (Glue ``Parameters``): e.g. Athena partition projection, ``b3lake.partitioned_tickers``.
     parameters: dict[str, str] = field(default_factory=dict)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from b3lake import awsclients
 from b3lake.catalog import Column, TableInfo
 from b3lake.errors import CatalogError
-from b3lake.storage import lake_location
+from b3lake.keyspace import lake_location
 
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"

@@ -38,7 +38,8 @@ from urllib.parse import quote, unquote
 
 from b3lake.catalog import Column, TableInfo
 from b3lake.errors import CatalogError
-from b3lake.storage import SYSTEM, Storage
+from b3lake.keyspace import SYSTEM
+from b3lake.storage import Storage
 
 TABLE_FILE = "table.json"
 PARTITIONS_DIR = "partitions"

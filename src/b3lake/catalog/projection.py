@@ -1,11 +1,11 @@
-"""Athena partition projection for the R6 table (``refined_quotes``, ``dt`` x ``ticker``).
+"""Athena partition projection for ``refined_quotes`` (the R6 table, ``dt`` x ``ticker``).
 
 With projection Athena computes a query's partitions from table properties instead of listing
 them from the catalog (``GetPartitions``), so planning does not grow with the ~250,000 partitions
 a year of the whole market registers. ``dt`` is a date projection from the first session the table
 holds to ``NOW``; ``ticker`` is an ``enum`` of every ticker the job has written, kept by the job:
 each run that writes the table sets the list to the tickers the lake holds (the history layer's,
-narrowed to ``--r6_tickers``), after the files (a stale list would hide a new ticker's data), so
+narrowed to ``--partitioned_tickers``), after the files (a stale list would hide a new ticker's data), so
 the table's properties are a function of the data, as a rebuild would set them. Partitions are still registered as well, so turning projection off in the
 table properties gives the same table.
 
@@ -14,8 +14,9 @@ What projection does not change is how many partitions a full scan touches: ever
 partitions in one scan: the whole market over twenty years is ~7,300 days x ~2,000 tickers
 (~15 M), out of reach with or without projection, which is why multi-year queries belong on
 ``refined_quotes_history`` (20 partitions for 20 years) and why the R6 table's universe can be
-narrowed (``--r6_tickers``: ~100 tickers x 7,300 days = 730,000). ``b3lake.tickers`` records a
-narrowed universe so the local query engine serves the same rows from the history layer.
+narrowed (``--partitioned_tickers``: ~100 tickers x 7,300 days = 730,000). ``b3lake.partitioned_tickers``
+records a narrowed universe so the local query engine serves the same rows from the history layer
+(a catalog written before the rename holds it as ``b3lake.tickers``, read until the next run).
 """
 
 from __future__ import annotations
@@ -23,17 +24,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-TICKERS = "b3lake.tickers"
+#: The table property naming the tickers that get partitions (set only when narrowed).
+TICKERS = "b3lake.partitioned_tickers"
+#: Its name before the rename, still read from catalogs the job has not rewritten since.
+OLD_TICKERS = "b3lake.tickers"
 ENABLED = "projection.enabled"
 DT_RANGE = "projection.dt.range"
 TICKER_VALUES = "projection.ticker.values"
 
 
-def r6_parameters(
-    first: str | None, tickers: Iterable[str], universe: tuple[str, ...] = ()
+def refined_quotes_parameters(
+    first: str | None, tickers: Iterable[str], partitioned_tickers: tuple[str, ...] = ()
 ) -> dict[str, str]:
-    """The R6 table's properties for a table whose first session is ``first`` (ISO) and which
-    holds ``tickers`` (``universe``: ``--r6_tickers``, recorded for the local query engine).
+    """refined_quotes' properties for a table whose first session is ``first`` (ISO) and which
+    holds ``tickers`` (``partitioned_tickers``: ``--partitioned_tickers``, recorded for the local
+    query engine).
 
     Both come from the data (the history layer's years, see ``jobs/refine/steps/quotes.py``), not
     from what a run happened to write: an incremental run and a rebuild leave the same table."""
@@ -50,8 +55,8 @@ def r6_parameters(
             "projection.ticker.type": "enum",
             TICKER_VALUES: ",".join(known),
         }
-    if universe:
-        params[TICKERS] = ",".join(sorted(set(universe)))
+    if partitioned_tickers:
+        params[TICKERS] = ",".join(sorted(set(partitioned_tickers)))
     return params
 
 

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from b3lake.events.s3_event import object_created_event
-from b3lake.storage import lake_location
+from b3lake.keyspace import lake_location
 
 #: What receives an event: ``handler(event) -> result`` (the trigger, bound to its context).
 Deliver = Callable[[dict[str, Any]], dict[str, Any]]

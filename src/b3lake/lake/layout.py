@@ -5,7 +5,7 @@ Local and S3 lakes share it: ``raw/<source>/dt=YYYY-MM-DD/<name>.parquet``,
 ``dt`` is the trading date the data belongs to, never the ingestion date. A refined or
 quarantine table's folder and partition keys are its ``TableSpec``'s (``b3lake.tables``).
 b3lake's own objects (catalog, job runs, the raw manifest, caches) live under
-``b3lake.storage.SYSTEM`` (``_b3lake/``), and a lake's address is ``b3lake.storage.lake_location``'s:
+``b3lake.keyspace.SYSTEM`` (``_b3lake/``) and a lake's address is ``keyspace.lake_location``'s:
 the storage and the catalog below read them without importing this module. Nothing here copies
 a list: the raw sources are the registry's (``b3lake.sources.registry.raw_names()``), the tables
 the specs' (``b3lake.tables``).

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from b3lake.errors import StorageError
+from b3lake.keyspace import SYSTEM
 from b3lake.lake.layout import parse_raw_key, raw_prefix
-from b3lake.storage import SYSTEM
 
 if TYPE_CHECKING:
     from b3lake.storage import Storage

@@ -39,12 +39,12 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-from b3lake.errors import EventError, JobError
+from b3lake.errors import EventError, JobError, warn_renamed
 from b3lake.events.s3_event import S3ObjectRef, parse_s3_event
 from b3lake.jobs.refine.args import RefineArgs, Universe
+from b3lake.keyspace import lake_location
 from b3lake.lake.layout import RAW, RawObject, parse_raw_key
 from b3lake.sources import registry
-from b3lake.storage import lake_location
 
 log = logging.getLogger("b3lake.trigger")
 log.setLevel(logging.INFO)
@@ -67,8 +67,9 @@ class TriggerConfig:
     visual_job_name: str = "b3lake-visual"
     # Which records the refine keeps: sent with every run, so no run depends on job defaults.
     universe: Universe = Universe()
-    # The tickers the R6 table holds (B3LAKE_UNIVERSE__R6_TICKERS); () = the whole universe.
-    r6_tickers: tuple[str, ...] = ()
+    # The tickers that get dt x ticker partitions in refined_quotes
+    # (B3LAKE_UNIVERSE__PARTITIONED_TICKERS); () = the whole universe.
+    partitioned_tickers: tuple[str, ...] = ()
     # The region of the job and the lake (B3LAKE_AWS_REGION, which Terraform sets; else the
     # AWS_REGION Lambda's runtime sets). None only locally, where no AWS client is made.
     region: str | None = None
@@ -90,7 +91,7 @@ class TriggerConfig:
             jobs=jobs,
             visual_job_name=os.environ.get("B3LAKE_VISUAL__JOB_NAME", "b3lake-visual"),
             universe=_universe_from_env(),
-            r6_tickers=tuple(_list_from_env("B3LAKE_UNIVERSE__R6_TICKERS") or ()),
+            partitioned_tickers=tuple(_partitioned_tickers_from_env()),
             region=os.environ.get("B3LAKE_AWS_REGION") or os.environ.get("AWS_REGION") or None,
         )
 
@@ -104,7 +105,7 @@ class TriggerConfig:
             mode="incremental",
             catalog_database=self.catalog_database,
             universe=self.universe,
-            r6_tickers=self.r6_tickers,
+            partitioned_tickers=self.partitioned_tickers,
         )
         return args.to_arguments()
 
@@ -118,6 +119,24 @@ def _universe_from_env() -> Universe:
         if value is not None:
             lists[f.name] = value
     return Universe.of(**lists) if lists else Universe()
+
+
+def _partitioned_tickers_from_env() -> list[str]:
+    """``B3LAKE_UNIVERSE__PARTITIONED_TICKERS``, else its old name ``…__R6_TICKERS`` (with a
+    RenamedWarning, as the settings read it); EventError when both are set and differ."""
+    new = _list_from_env("B3LAKE_UNIVERSE__PARTITIONED_TICKERS")
+    old = _list_from_env("B3LAKE_UNIVERSE__R6_TICKERS")
+    if old is None:
+        return new or []
+    warn_renamed("B3LAKE_UNIVERSE__R6_TICKERS", "B3LAKE_UNIVERSE__PARTITIONED_TICKERS")
+    if new is not None and new != old:
+        raise EventError(
+            "B3LAKE_UNIVERSE__R6_TICKERS (the old name of B3LAKE_UNIVERSE__PARTITIONED_TICKERS) "
+            "differs from it",
+            source="environment",
+            value=old,
+        )
+    return old
 
 
 def _list_from_env(name: str) -> list[str] | None:

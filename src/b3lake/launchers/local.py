@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from b3lake.errors import JobError
+from b3lake.keyspace import SYSTEM
 from b3lake.launchers import JobRun
-from b3lake.storage import SYSTEM, Storage
+from b3lake.storage import Storage
 
 JobMain = Callable[[list[str]], dict[str, Any]]
 

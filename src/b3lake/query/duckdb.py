@@ -15,7 +15,7 @@ footer. Now:
   file a year) when the lake has it: the refine job writes both from the same Arrow table, so the
   rows are the same (tests/query/test_duckdb_history.py proves it). The view selects the R6
   table's columns in its order (file columns, then ``dt``, ``ticker``), and keeps to the
-  tickers the R6 table holds when the job narrowed it (``b3lake.tickers`` in its properties).
+  tickers the R6 table holds when the job narrowed it (``b3lake.partitioned_tickers`` in its properties).
 
 A refined table of the registry (``b3lake.tables``) that the catalog does not know yet is an
 empty view with the spec's columns: on AWS, Terraform defines the refined tables from the same
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from b3lake.catalog import Catalog, TableInfo
+from b3lake.catalog import Catalog, TableInfo, projection
 from b3lake.errors import QueryError
 from b3lake.storage import Storage
 
@@ -145,7 +145,6 @@ def _registered_refined_tables(database: str) -> list[TableInfo]:
 
 
 # A table -> the table that holds the same rows in a layout DuckDB reads fast.
-TICKERS_PARAMETER = "b3lake.tickers"  # b3lake.catalog.projection.TICKERS (a narrowed R6 table)
 SERVED_FROM = {"refined_quotes": "refined_quotes_history"}
 
 
@@ -193,8 +192,9 @@ class DuckDBQueryEngine:
         names = [c.name for c in [*table.columns, *table.partition_keys]]
         cols = ", ".join(f'"{n}"' for n in names)
         where = ""
-        narrowed = table.parameters.get(TICKERS_PARAMETER, "")
-        if narrowed:  # the R6 table holds these tickers only (``--r6_tickers``)
+        params = table.parameters
+        narrowed = params.get(projection.TICKERS) or params.get(projection.OLD_TICKERS, "")
+        if narrowed:  # refined_quotes holds these tickers only (``--partitioned_tickers``)
             values = ", ".join("'" + t.replace("'", "''") + "'" for t in narrowed.split(","))
             where = f" WHERE ticker IN ({values})"
         return (

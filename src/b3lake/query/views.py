@@ -6,7 +6,7 @@ valid_to``). A new corporate action therefore rewrites the factors object only, 
 partitions of the ticker's whole history (the daily run stays O(day)); the price of that is a
 join and a window at query time, which is cheap next to rewriting years of partitions. The quotes
 are the history layer's (``refined_quotes_history``: the same rows as ``refined_quotes``): it holds
-every ticker whatever ``--r6_tickers`` keeps in the R6 table, and on Athena a scan of it is 20 year
+every ticker whatever ``--partitioned_tickers`` keeps in the R6 table, and on Athena a scan of it is 20 year
 partitions for 20 years, where the R6 table of the whole market is beyond Athena's 1 M partitions.
 
 Locally the DuckDB engine creates each view (transpiled) after the tables, when the tables it

@@ -2,11 +2,6 @@
 
 ``LocalStorage`` (a directory) and ``S3Storage`` (a bucket and prefix) implement it; everything
 above this layer speaks keys such as ``raw/cotahist/dt=2021-01-04/part-0.parquet``.
-
-A lake's address (``s3://bucket/prefix`` or a local directory, :func:`lake_location`) and the
-prefix b3lake keeps its own objects under (:data:`SYSTEM`) are this layer's: the adapters, the
-catalog, the event bus and the trigger read them without knowing the lake's key layout
-(``b3lake.lake.layout``, which sits above).
 """
 
 from __future__ import annotations
@@ -17,23 +12,6 @@ from b3lake.errors import ConfigError
 
 if TYPE_CHECKING:
     import pyarrow.fs
-
-#: The prefix of b3lake's own objects: the local catalog, job-run history, the raw manifest,
-#: caches (``_b3lake/catalog/``, ``_b3lake/job_runs/``, ``_b3lake/manifest/``, ``_b3lake/cache/``).
-SYSTEM = "_b3lake"
-
-#: The pseudo-bucket of a local lake (local S3 events carry it).
-LOCAL_BUCKET = "b3lake-local"
-
-
-def lake_location(lake: str) -> tuple[str, str]:
-    """``(bucket, key prefix)`` of a lake: ``s3://b/p`` → ``("b", "p/")``; a local dir is the
-    pseudo-bucket ``b3lake-local`` with no prefix (local events carry that bucket name)."""
-    if lake.startswith("s3://"):
-        bucket, _, prefix = lake[len("s3://") :].partition("/")
-        prefix = prefix.strip("/")
-        return bucket, f"{prefix}/" if prefix else ""
-    return LOCAL_BUCKET, ""
 
 
 @runtime_checkable

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import StorageError
-from b3lake.storage import SYSTEM
+from b3lake.keyspace import SYSTEM
 
 if TYPE_CHECKING:
     import pyarrow.fs

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from b3lake import awsclients
 from b3lake.errors import ConfigError, StorageError
-from b3lake.storage import lake_location
+from b3lake.keyspace import lake_location
 
 if TYPE_CHECKING:
     import pyarrow.fs

@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-from b3lake.errors import ConfigError
+from b3lake.errors import ConfigError, warn_renamed
 from b3lake.lake import layout
 
 MODES = ("incremental", "full")
@@ -77,17 +77,20 @@ class RefineArgs:
     mode: str = "incremental"
     catalog_database: str = "default"
     universe: Universe = Universe()
-    # The tickers the R6 table (refined/quotes/dt=…/ticker=…/) holds; () = the whole universe (the
-    # history layer and the other tables always hold it). Not a setting: sent only when set, so
-    # a Glue job default (extra_default_arguments) stays in force for the trigger's runs.
-    r6_tickers: tuple[str, ...] = ()
+    # The tickers that get dt x ticker partitions in refined_quotes (refined/quotes/dt=…/ticker=…/);
+    # () = the whole universe (the history layer and the other tables always hold it). Sent only
+    # when set, so a Glue job default (extra_default_arguments) stays in force for the trigger's
+    # runs. Its old name ``--r6_tickers`` (requirement R6) is still read (``RENAMED``).
+    partitioned_tickers: tuple[str, ...] = ()
 
     #: Set per run by whoever starts it; the rest are deployment-wide (Terraform's job defaults).
     PER_RUN = ("dt", "raw_key")
     #: Accepted and ignored (with a warning), so runs started by an older trigger still parse.
     RETIRED = ("run_date",)
     #: Left out of ``to_arguments()`` when empty (job defaults, if any, apply).
-    OPTIONAL = ("r6_tickers",)
+    OPTIONAL = ("partitioned_tickers",)
+    #: Old names still read, with a ``RenamedWarning``: ``(old, new)``.
+    RENAMED = (("r6_tickers", "partitioned_tickers"),)
 
     # -- names -------------------------------------------------------------------------------
     @staticmethod
@@ -121,7 +124,9 @@ class RefineArgs:
         }
         for name, value in self.universe_arguments(self.universe).items():
             values[name[2:]] = value
-        values["r6_tickers"] = ",".join(self.r6_tickers) if self.r6_tickers else None
+        values["partitioned_tickers"] = (
+            ",".join(self.partitioned_tickers) if self.partitioned_tickers else None
+        )
         return {f"--{n}": values[n] for n in self.names() if values[n] is not None}  # type: ignore[misc]
 
     def deployment_arguments(self) -> dict[str, str]:
@@ -138,9 +143,19 @@ class RefineArgs:
         """From Glue's ``sys.argv`` (``script --JOB_ID … --dt … --lake …``); Glue's own options
         are ignored. ConfigError naming the argument on a bad value or a missing one."""
         parser = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
-        for name in (*cls.names(), *cls.RETIRED):
+        for name in (*cls.names(), *cls.RETIRED, *(old for old, _ in cls.RENAMED)):
             parser.add_argument(f"--{name}", default=None)
         known, _ = parser.parse_known_args(argv[1:])
+        for old, new in cls.RENAMED:
+            value = getattr(known, old)
+            if value is None:
+                continue
+            warn_renamed(f"--{old}", f"--{new}")
+            if getattr(known, new) is not None and _decode(getattr(known, new)) != _decode(value):
+                raise ConfigError(
+                    f"--{old} (the old name of --{new}) and --{new} differ", field=new, value=value
+                )
+            setattr(known, new, value)
         for name in cls.RETIRED:
             if getattr(known, name) is not None:
                 warnings.warn(
@@ -180,5 +195,7 @@ class RefineArgs:
             mode=mode,
             catalog_database=known.catalog_database or "default",
             universe=universe,
-            r6_tickers=_decode(known.r6_tickers) if known.r6_tickers else (),
+            partitioned_tickers=(
+                _decode(known.partitioned_tickers) if known.partitioned_tickers else ()
+            ),
         )

@@ -163,7 +163,8 @@ def run_visual_job(
     from b3lake.engines import engine_by_name
     from b3lake.jobs.visual.dag import VisualJobConfig, build_nodes
     from b3lake.jobs.visual.interpret import run_dag, write_target
-    from b3lake.storage import LOCAL_BUCKET, storage_for
+    from b3lake.keyspace import LOCAL_BUCKET
+    from b3lake.storage import storage_for
 
     s = _settings()
     storage = storage_for(s.lake)

@@ -20,7 +20,7 @@ whole (they hold one row per event, not per quote):
 a new event rewrites none of the quote partitions: cost O(events), not O(lake).
 
 The factors need the close of the session before each ex-date. They are looked up in the history
-layer (``refined/quotes_history/year=Y/``, which holds every ticker whatever ``--r6_tickers`` keeps
+layer (``refined/quotes_history/year=Y/``, which holds every ticker whatever ``--partitioned_tickers`` keeps
 in the R6 table; one object per year, row groups pruned by ticker) and cached in
 ``_b3lake/cache/corporate_action_closes.parquet``; a run looks up again only the closes of the
 sessions it rewrote and of events it has not seen, so it reads a handful of objects. A close is
@@ -40,10 +40,10 @@ from b3lake.jobs.refine import outputs
 from b3lake.jobs.refine.report import stage
 from b3lake.jobs.refine.steps import quotes
 from b3lake.jobs.refine.transforms import corporate_actions as logic
+from b3lake.keyspace import SYSTEM
 from b3lake.lake import layout
 from b3lake.sources.corporate_actions.parse import SCHEMA as RAW_SCHEMA
 from b3lake.sources.corporate_actions.parse import SOURCE
-from b3lake.storage import SYSTEM
 from b3lake.tables import arrow
 from b3lake.tables import corporate_actions as specs
 from b3lake.tables.arrow import conform
@@ -139,7 +139,7 @@ def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[
     where the ticker has no row that session.
 
     The history layer, not the R6 table: it always holds the whole universe (the R6 table may be
-    narrowed by ``--r6_tickers``), and one year file answers every close of that year: one
+    narrowed by ``--partitioned_tickers``), and one year file answers every close of that year: one
     object opened per year, the row groups of other tickers skipped by their statistics."""
     import pyarrow.compute as pc
     import pyarrow.dataset as pads

@@ -8,7 +8,7 @@ objects are gone. The transforms are ``transforms/quotes.py``; this module does 
 Per chunk of the plan (a whole plan, or one year of a rebuild): read the sessions the plan reads,
 flag and refine them once (persisted in the engine), then write, in this order, the history layer
 (the rows of the target sessions, every ticker), the R6 table (``refined/quotes/dt=…/ticker=…/``,
-narrowed to ``--r6_tickers`` when set), the months and the quarantined rows. Counts reconcile on
+narrowed to ``--partitioned_tickers`` when set), the months and the quarantined rows. Counts reconcile on
 aggregates (rows in = refined inputs + quarantined), so on Spark only counts reach the driver.
 
 The R6 table's partition projection (``catalog/projection.py``) is derived from the history
@@ -29,8 +29,8 @@ from b3lake.jobs.refine import outputs, quality, schemas
 from b3lake.jobs.refine.plan import Plan, chunked, plan_changes
 from b3lake.jobs.refine.report import stage
 from b3lake.jobs.refine.transforms import quotes as transform
+from b3lake.keyspace import SYSTEM
 from b3lake.lake import parquet_io, quotes_history
-from b3lake.storage import SYSTEM
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -127,7 +127,7 @@ def _run_chunk(
         _reconcile(ctx, counts, int(totals["inputs"] or 0))
         report.refined_rows[QUOTES] = int(totals["rows"])
         report.refined_rows[MONTHLY] = engine.count(monthly)
-        narrowed = ctx.args.r6_tickers
+        narrowed = ctx.args.partitioned_tickers
         r6 = rows.filter(F.col("ticker").isin(*narrowed)) if narrowed else rows
     with stage(report, "write"):
         days = plan.partitions()
@@ -207,12 +207,12 @@ def _save_year_summaries(storage: Storage, years: dict[str, dict[str, Any]]) -> 
 
 
 def _projection(ctx: StepContext, years: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """The R6 table's projection from the history layer's years (narrowed to ``--r6_tickers``)."""
+    """The R6 table's projection from the history layer's years (narrowed to ``--partitioned_tickers``)."""
     from b3lake.catalog import projection
 
     firsts = [s["first"] for s in years.values() if s.get("first")]
     tickers = {t for s in years.values() for t in s.get("tickers", [])}
-    narrowed = ctx.args.r6_tickers
+    narrowed = ctx.args.partitioned_tickers
     if narrowed:
         tickers &= set(narrowed)
-    return projection.r6_parameters(min(firsts) if firsts else None, tickers, narrowed)
+    return projection.refined_quotes_parameters(min(firsts) if firsts else None, tickers, narrowed)

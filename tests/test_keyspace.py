@@ -1,8 +1,8 @@
-"""A lake's address: ``(bucket, key prefix)``, the Storage layer's (``b3lake.storage``)."""
+"""A lake's address: ``(bucket, key prefix)`` (``b3lake.keyspace``)."""
 
 from __future__ import annotations
 
-from b3lake.storage import lake_location
+from b3lake.keyspace import lake_location
 
 
 def test_lake_location() -> None:
