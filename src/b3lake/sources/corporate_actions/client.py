@@ -13,11 +13,9 @@ empty body raises FetchError naming the URL at once.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -25,6 +23,7 @@ import pyarrow as pa
 from b3lake.errors import FetchError
 from b3lake.sources.corporate_actions import parse
 from b3lake.sources.http import Http, get_bytes
+from b3lake.sources.ibov.client import encode_params
 
 if TYPE_CHECKING:
     import requests
@@ -34,11 +33,6 @@ PAGE_SIZE = 100
 TIMEOUT = 30.0
 RETRIES = 3
 BACKOFF = 1.0
-
-
-def encode_params(params: Mapping[str, Any]) -> str:
-    text = json.dumps(dict(params), separators=(",", ":"), ensure_ascii=False)
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def supplement_url(issuer: str, *, language: str = "pt-br") -> str:
