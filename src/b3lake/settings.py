@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     start: dt.date | None = None
     end: dt.date | None = None
     indexes: list[str] = Field(default_factory=lambda: ["IBOV"])
+    # The indices whose daily closes the index_levels source fetches (B3's index statistics).
+    index_levels: list[str] = Field(default_factory=lambda: ["IBOV"])
     # Sessions of look-back the refine windows need (the longest moving average is 21).
     lookback_sessions: int = Field(default=21, ge=0)
     # Which Glue job the trigger starts for new raw objects: the script job, the visual one, both.

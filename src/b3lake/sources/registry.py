@@ -28,6 +28,7 @@ BUILTIN: tuple[str, ...] = (
     "b3lake.sources.ibov",
     "b3lake.sources.yfinance",
     "b3lake.sources.corporate_actions",
+    "b3lake.sources.index_levels",
 )
 
 _sources: dict[str, Source] = {}

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from b3lake.errors import CatalogError
-from b3lake.tables import corporate_actions, ibov_portfolio, monthly, quotes, quotes_history
+from b3lake.tables import (
+    corporate_actions,
+    ibov_portfolio,
+    index_levels,
+    monthly,
+    quotes,
+    quotes_history,
+)
 from b3lake.tables.spec import TableSpec
 
 #: The refined tables, in the order they are listed (their quarantine twins come with them).
@@ -22,6 +29,8 @@ BUILT_IN: tuple[TableSpec, ...] = (
     corporate_actions.REFINED_CORPORATE_ACTIONS,
     corporate_actions.CORPORATE_ACTION_FACTORS,
     corporate_actions.QUALITY_CORPORATE_ACTIONS,
+    index_levels.REFINED_INDEX_LEVELS,
+    index_levels.QUALITY_INDEX_LEVELS,
 )
 
 #: Catalog name -> spec, for every registered table (refined ones and their twins).
