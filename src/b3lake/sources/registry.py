@@ -29,6 +29,7 @@ BUILTIN: tuple[str, ...] = (
     "b3lake.sources.yfinance",
     "b3lake.sources.corporate_actions",
     "b3lake.sources.index_levels",
+    "b3lake.sources.curves",
 )
 
 _sources: dict[str, Source] = {}

@@ -12,6 +12,7 @@ from typing import Any
 from b3lake.errors import CatalogError
 from b3lake.tables import (
     corporate_actions,
+    curves,
     ibov_portfolio,
     index_levels,
     monthly,
@@ -31,6 +32,7 @@ BUILT_IN: tuple[TableSpec, ...] = (
     corporate_actions.QUALITY_CORPORATE_ACTIONS,
     index_levels.REFINED_INDEX_LEVELS,
     index_levels.QUALITY_INDEX_LEVELS,
+    curves.REFINED_CURVES,
 )
 
 #: Catalog name -> spec, for every registered table (refined ones and their twins).
