@@ -15,6 +15,7 @@ from b3lake.tables import (
     curves,
     ibov_portfolio,
     index_levels,
+    index_report,
     monthly,
     quotes,
     quotes_history,
@@ -33,6 +34,7 @@ BUILT_IN: tuple[TableSpec, ...] = (
     index_levels.REFINED_INDEX_LEVELS,
     index_levels.QUALITY_INDEX_LEVELS,
     curves.REFINED_CURVES,
+    index_report.REFINED_INDEX_REPORT,
 )
 
 #: Catalog name -> spec, for every registered table (refined ones and their twins).

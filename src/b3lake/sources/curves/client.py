@@ -1,11 +1,11 @@
 """B3's TaxaSwap file over HTTP: ``pesquisapregao/download?filelist=TS<yymmdd>.ex_``.
 
-B3's "Pesquisa por pregão" serves one archive per session (a zip holding the self-extracting
-``TS<yymmdd>.ex_`` holding ``TaxaSwap.txt``). It is what B3 names the replacement of the
-reference-rates page it shut down (rb3 PR #127, 2026-09-14); peers (rb3, pyettj and others) fetch
-it in 2026, and note that the service keeps a limited window of recent sessions (brasa) and answers
-a day without a file with an empty 22-byte zip (reported as missing, not an error). The GET goes
-through :mod:`b3lake.sources.http` (timeouts, retries with backoff on transient failures).
+B3's "Pesquisa por pregão" (``b3lake.sources.archive``) serves one archive per session (a zip
+holding the self-extracting ``TS<yymmdd>.ex_`` holding ``TaxaSwap.txt``). It is what B3 names the
+replacement of the reference-rates page it shut down (rb3 PR #127, 2026-09-14); peers (rb3,
+pyettj and others) fetch it in 2026. A day without a file (an empty zip) is reported as missing,
+not an error. The GET goes through :mod:`b3lake.sources.http` (timeouts, retries with backoff on
+transient failures).
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from b3lake.errors import FetchError
-from b3lake.sources.curves.parse import SCHEMA, NoFile, parse_taxa_swap
+from b3lake.sources.archive import TIMEOUT, NoFile, download_url
+from b3lake.sources.curves.parse import SCHEMA, parse_taxa_swap
 from b3lake.sources.http import get_bytes
 
 if TYPE_CHECKING:
     import requests
-
-BASE_URL = "https://www.b3.com.br/pesquisapregao/download"
-TIMEOUT = 90.0  # the service is slow (brasa measured ~20 s for healthy answers)
 
 
 def file_name(day: dt.date) -> str:
@@ -33,7 +31,7 @@ def file_name(day: dt.date) -> str:
 
 
 def taxa_swap_url(day: dt.date) -> str:
-    return f"{BASE_URL}?filelist={file_name(day)}"
+    return download_url(file_name(day))
 
 
 def fetch_taxa_swap(

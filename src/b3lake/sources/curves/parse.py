@@ -27,8 +27,8 @@ pos    width field                                          raw column
 after a Friday). ``rate`` is kept exact, ``decimal(16,7)``: ``+00000139000000`` is 13.9 % a year.
 
 The download is a zip holding a self-extracting archive (``TS<yymmdd>.ex_``, a Windows stub with a
-zip inside) holding ``TaxaSwap.txt``: :func:`unpack` opens the layers; a zip with no member (22
-bytes, what B3 serves for a day without a file) is :class:`NoFile`.
+zip inside) holding ``TaxaSwap.txt``: :func:`unpack` opens the layers (``b3lake.sources.archive``); a zip with no
+member (22 bytes, what B3 serves for a day without a file) is ``NoFile``.
 
 Strict: a line that is not 72 characters, a field that is not digits where digits belong, an
 impossible date, a sign other than ``+``/``-``, a vertex type other than ``F``/``M``, more business
@@ -40,14 +40,15 @@ field. Nothing of such a file is landed.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import zipfile
 from decimal import Decimal
 
 import pyarrow as pa
 
 from b3lake.errors import FetchError, ParseError
+from b3lake.sources.archive import NoFile, member
+
+__all__ = ["RECORD_LENGTH", "SCHEMA", "NoFile", "parse_taxa_swap", "unpack"]
 
 RECORD_LENGTH = 72
 TEXT_NAME = "taxaswap.txt"
@@ -94,10 +95,6 @@ _DIGITS.add("vertex")
 _CODE = re.compile(r"^[A-Z0-9]+$")
 
 
-class NoFile(FetchError):
-    """B3 served an archive with nothing in it: no file for that date (yet, or any more)."""
-
-
 def _stamp(ingested_at: dt.datetime | None) -> dt.datetime:
     if ingested_at is None:
         return dt.datetime.now(dt.UTC)
@@ -106,45 +103,11 @@ def _stamp(ingested_at: dt.datetime | None) -> dt.datetime:
 
 def unpack(data: bytes, *, source: str) -> bytes:
     """The bytes of ``TaxaSwap.txt`` inside B3's download (plain text passes through)."""
-    if not data.startswith(b"PK"):
+    if not data.startswith(b"PK") and data[:2] != b"MZ":
         if data.lstrip()[:1] == b"<":
             raise FetchError("got an HTML page instead of a file", source=source, value=data[:80])
         return data
-    return _from_zip(data, source=source, depth=0)
-
-
-def _open_zip(data: bytes, *, source: str) -> zipfile.ZipFile | None:
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        return None
-
-
-def _from_zip(data: bytes, *, source: str, depth: int) -> bytes:
-    if depth > 3:
-        raise ParseError("archives nested too deep", source=source)
-    archive = _open_zip(data, source=source)
-    if archive is None:
-        # A self-extracting stub (``MZ``...) with the zip after it: open from its first entry.
-        start = data.find(b"PK\x03\x04")
-        archive = _open_zip(data[start:], source=source) if start >= 0 else None
-    if archive is None:
-        raise ParseError("not a zip archive (nor a stub holding one)", source=source)
-    with archive:
-        names = archive.namelist()
-        if not names:
-            raise NoFile("the archive is empty: B3 has no file for this date", source=source)
-        texts = [n for n in names if n.rsplit("/", 1)[-1].lower() == TEXT_NAME]
-        if len(texts) == 1:
-            return archive.read(texts[0])
-        if texts:
-            raise ParseError("the archive holds TaxaSwap.txt twice", source=source, value=names)
-        inner = [n for n in names if n.lower().endswith((".ex_", ".exe", ".zip"))]
-        if len(inner) != 1:
-            raise ParseError(
-                "the archive holds no TaxaSwap.txt (nor one archive)", source=source, value=names
-            )
-        return _from_zip(archive.read(inner[0]), source=f"{source}!{inner[0]}", depth=depth + 1)
+    return member(data, source=source, wanted=lambda n: n == TEXT_NAME, what="TaxaSwap.txt")[1]
 
 
 def _date(text: str, *, source: str, line: int) -> dt.date:
