@@ -17,6 +17,7 @@ from b3lake.tables import (
     index_levels,
     index_report,
     monthly,
+    options,
     quotes,
     quotes_history,
 )
@@ -35,6 +36,7 @@ BUILT_IN: tuple[TableSpec, ...] = (
     index_levels.QUALITY_INDEX_LEVELS,
     curves.REFINED_CURVES,
     index_report.REFINED_INDEX_REPORT,
+    options.REFINED_OPTIONS,
 )
 
 #: Catalog name -> spec, for every registered table (refined ones and their twins).
