@@ -45,7 +45,7 @@ def _storage(lake: Path):  # type: ignore[no-untyped-def]
 
 
 def _sessions(lake: Path) -> list[dt.date]:
-    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.lake.manifest import raw_index as _raw_index
 
     return sorted(_raw_index(_storage(lake), "cotahist"))
 
@@ -183,7 +183,7 @@ def child(variant: str, lake: Path) -> dict[str, float]:
     for name in (
         "pyarrow",
         "b3lake.jobs.refine.job",
-        "b3lake.jobs.refine.corporate_actions_job",
+        "b3lake.jobs.refine.steps.corporate_actions",
         "sqlframe.duckdb",
         "b3lake.engines.sqlframe_duckdb",
         "exchange_calendars",

@@ -115,8 +115,9 @@ def _raw_dataset(lake: Path):  # type: ignore[no-untyped-def]
 
 def _transform(lake: Path, engine):  # type: ignore[no-untyped-def]
     """The refine transform (quotes + monthly) on ``engine``, raw objects -> Arrow."""
-    from b3lake.jobs.refine import quality, schemas, transform
-    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.jobs.refine import quality, schemas
+    from b3lake.jobs.refine.transforms import quotes as transform
+    from b3lake.lake.manifest import raw_index as _raw_index
     from b3lake.storage.local import LocalStorage
 
     storage = LocalStorage(lake)
@@ -124,7 +125,7 @@ def _transform(lake: Path, engine):  # type: ignore[no-untyped-def]
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)
     flagged = engine.persist(quality.flag_quotes(transform.normalize_quotes(raw)))
     clean = quality.clean_rows(flagged)
-    quotes = engine.persist(transform.refine_quotes(clean, RUN_DATE))
+    quotes = engine.persist(transform.refine_quotes(clean))
     return engine.to_arrow(quotes), engine.to_arrow(transform.refine_monthly(quotes))
 
 
@@ -426,7 +427,8 @@ def run_job(lake: Path) -> dict[str, float]:
 def run_daily(lake: Path) -> dict[str, float]:
     """The daily run on a lake that holds the whole period: ``--mode incremental`` for the last
     session (it reads that session plus the look-back and rewrites that session and its month)."""
-    from b3lake.jobs.refine.job import _raw_index, main
+    from b3lake.jobs.refine.job import main
+    from b3lake.lake.manifest import raw_index as _raw_index
     from b3lake.launchers.local import glue_argv
     from b3lake.storage.local import LocalStorage
 

@@ -31,14 +31,15 @@ LAKE_URI = "s3://b3lake-bench/lake"
 def code_columns(engine: Any, storage: Any) -> Any:
     import pyarrow.compute as pc
 
-    from b3lake.jobs.refine import quality, schemas, transform
-    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.jobs.refine import quality, schemas
+    from b3lake.jobs.refine.transforms import quotes as transform
     from b3lake.jobs.visual import dag
+    from b3lake.lake.manifest import raw_index as _raw_index
 
     keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)
     flagged = engine.persist(quality.flag_quotes(transform.normalize_quotes(raw)))
-    quotes = engine.to_arrow(transform.refine_quotes(quality.clean_rows(flagged), "2026-01-02"))
+    quotes = engine.to_arrow(transform.refine_quotes(quality.clean_rows(flagged)))
     quotes = quotes.filter(pc.equal(quotes["source"], "cotahist"))
     names = [
         transform.INPUT_ROWS if n == dag.RECORDS else n for n in dag.visual_full_schema().names

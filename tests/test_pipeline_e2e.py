@@ -98,8 +98,10 @@ def test_catalog_lists_every_partition(sample_lake: tuple[Path, Any]) -> None:
         "volume",
         "ma_7",
         "close_lag_1",
-        "days_since_trade",
+        "days_since_prev_session",
     }
+    # No column depends on the run's date (docs/architecture.md, "Incremental equals full").
+    assert not {"run_date", "days_since_trade"} & {c.name for c in quotes.columns}
 
 
 def test_job_runs_were_started_by_the_handler_from_s3_events(sample_lake: tuple[Path, Any]) -> None:
@@ -138,9 +140,16 @@ def test_full_refine_by_hand_gives_the_same_rows(sample_lake: tuple[Path, Any]) 
     query = "SELECT * FROM refined_quotes ORDER BY dt, ticker, source"
     pipeline = Pipeline(Settings(lake=str(lake)))
     before = pipeline.backend.query_engine().query(query)
+    files = {k: storage.get_bytes(k) for k in storage.list_keys("") if not _lineage(k)}
     pipeline.refine(mode="full", day=None)
     after = Pipeline(Settings(lake=str(lake))).backend.query_engine().query(query)
-    # days_since_trade depends on the run date: the event-driven runs used each session's date.
-    cols = [c for c in before.column_names if c not in ("run_date", "days_since_trade")]
-    assert before.select(cols).equals(after.select(cols))
+    # No stored value depends on which run refined it: the same rows, and every file of the
+    # lake (refined, quarantine, catalog, caches) byte for byte; only lineage differs.
+    assert before.equals(after)
+    assert {k: storage.get_bytes(k) for k in storage.list_keys("") if not _lineage(k)} == files
     assert len(storage.list_keys("refined/quotes/")) == before.num_rows
+
+
+def _lineage(key: str) -> bool:
+    """The job-run history and the raw manifest: which run did what, not data."""
+    return key.startswith(("_b3lake/job_runs/", "_b3lake/manifest/"))

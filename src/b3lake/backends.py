@@ -89,11 +89,11 @@ class LocalBackend:
             self.storage, default_arguments=self.refine_args.deployment_arguments()
         )
         self.launcher: JobLauncher = launcher
-        lister = getattr(self.storage, "list_etags", None)
+        storage = self.storage
         self.bus: LocalEventBus = LocalEventBus(
             self.storage.root,
             self._deliver,
-            etag=(lambda key: lister(key).get(key)) if lister is not None else None,
+            etag=lambda key: storage.list_etags(key).get(key),
             batch=launcher.batch,
         )
         self.notifier: Notifier | None = self.bus.notify

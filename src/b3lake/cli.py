@@ -297,22 +297,29 @@ _register_extract_commands()
 
 @app.command()
 def refine(
-    dt_: Annotated[str | None, typer.Option("--dt", help="Session to refine (YYYY-MM-DD).")] = None,
+    dt_: Annotated[
+        str | None,
+        typer.Option("--dt", help="Also re-refine this session (YYYY-MM-DD), pending or not."),
+    ] = None,
     mode: Annotated[
-        str, typer.Option(help="incremental (one session) or full (rebuild).")
+        str,
+        typer.Option(help="incremental (what is pending since the last run) or full (rebuild)."),
     ] = "incremental",
     run_date: Annotated[
-        str | None, typer.Option("--run-date", help="Reference date for days_since_trade.")
+        str | None, typer.Option("--run-date", hidden=True, help="Retired: ignored.")
     ] = None,
 ) -> None:
     """Start a refine job run by hand (the trigger does it on every raw object).
 
     Example: [bold]b3lake refine --mode full[/bold]
     """
+    if run_date is not None:
+        console.print(
+            "[yellow]--run-date is retired and ignored: stored values no longer depend on the "
+            "run's date[/yellow]"
+        )
     p = _pipeline()
-    run_id = p.refine(
-        day=_parse_date(dt_, "--dt"), mode=mode, run_date=_parse_date(run_date, "--run-date")
-    )
+    run_id = p.refine(day=_parse_date(dt_, "--dt"), mode=mode)
     console.print(f"started {run_id}")
 
 

@@ -208,15 +208,13 @@ class Pipeline:
         *,
         day: dt.date | None = None,
         mode: str = "incremental",
-        run_date: dt.date | None = None,
     ) -> str:
-        """Start a refine run by hand (a backfill is ``mode="full"``); returns the run id."""
+        """Start a refine run by hand (a backfill is ``mode="full"``; incremental refines what is
+        pending, and ``day`` too); returns the run id."""
         if mode not in ("incremental", "full"):
             raise JobError("mode must be incremental or full", field="mode", value=mode)
-        if mode == "incremental" and day is None:
-            raise JobError("an incremental refine needs --dt (or use --mode full)")
         defaults = self.settings.refine_args(lake=self.backend.storage.root)
-        args = defaults.for_run(mode=mode, dt=day, run_date=run_date or day).to_arguments()
+        args = defaults.for_run(mode=mode, dt=day).to_arguments()
         response = self.backend.launcher.start_job_run(
             JobName=self.settings.glue_job_name, Arguments=args
         )

@@ -99,7 +99,7 @@ def derived_csv_raw() -> pa.Table:
 
 
 def calendar_table() -> pa.Table:
-    from b3lake.jobs.refine.corporate_actions_job import _calendar_table
+    from b3lake.jobs.refine.steps.corporate_actions import _calendar_table
 
     return _calendar_table()
 

@@ -100,7 +100,7 @@ def sample_lake(
 
 def argv(lake: str | Path, **arguments: str) -> list[str]:
     """Glue's argv for a run (the launcher's own builder)."""
-    args = {"lake": str(lake), "run_date": RUN_DATE, "catalog_database": "default", **arguments}
+    args = {"lake": str(lake), "catalog_database": "default", **arguments}
     return glue_argv("b3lake-refine", "jr_test", args)
 
 

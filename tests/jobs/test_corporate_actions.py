@@ -15,8 +15,8 @@ import pytest
 from refine_helpers import argv, object_bytes, sample_lake, sample_sessions
 
 from b3lake import backends
-from b3lake.jobs.refine import corporate_actions as logic
 from b3lake.jobs.refine import job
+from b3lake.jobs.refine.transforms import corporate_actions as logic
 from b3lake.lake import layout
 from b3lake.query.duckdb import DuckDBQueryEngine
 from b3lake.storage import Storage
@@ -206,7 +206,7 @@ def krsa_lake(tmp_path_factory: pytest.TempPathFactory) -> LocalStorage:
         rows = both.filter(pa.compute.equal(both["date"], pa.scalar(day, pa.date32())))
         put_table(storage, layout.raw_key("yfinance", day), rows)
     cah.land(storage, cah.krsa_raw())
-    job.main(argv(storage.root, mode="full", run_date="2024-11-01"))
+    job.main(argv(storage.root, mode="full"))
     return storage
 
 

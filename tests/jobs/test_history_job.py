@@ -134,11 +134,11 @@ def test_history_holds_the_r6_rows_on_spark(tmp_path: Path, spark_engine: Any) -
 def test_a_full_rebuild_in_chunks_of_years_writes_the_same_lake(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from b3lake.jobs.refine import job
+    from b3lake.jobs.refine import plan as plan_module
 
     one = _lake(tmp_path / "one", list(range(16)), runs=False)
     H.sample_lake(tmp_path / "one", days=[], ibov=True)
-    monkeypatch.setattr(job, "FULL_CHUNK_YEARS", 10)  # both years in one piece
+    monkeypatch.setattr(plan_module, "CHUNK_YEARS", 10)  # both years in one piece
     main(H.argv(tmp_path / "one", mode="full", tickers=SOME))
     chunked = _lake(tmp_path / "chunked", list(range(16)), runs=False)
     H.sample_lake(tmp_path / "chunked", days=[], ibov=True)
@@ -148,7 +148,7 @@ def test_a_full_rebuild_in_chunks_of_years_writes_the_same_lake(
     main(H.argv(tmp_path / "stray", mode="full", tickers=SOME))
     for key, data in H.object_bytes(stray, "refined/").items():
         chunked.put_bytes(key.replace("2020-12-17", "2019-12-17").replace("2020", "2019"), data)
-    monkeypatch.setattr(job, "FULL_CHUNK_YEARS", 1)
+    monkeypatch.setattr(plan_module, "CHUNK_YEARS", 1)
     report = main(H.argv(tmp_path / "chunked", mode="full", tickers=SOME))
     assert report.partitions_written[HISTORY] == 2 and report.objects_deleted > 0
     assert H.object_bytes(chunked, "refined/") == H.object_bytes(one, "refined/")
@@ -165,7 +165,8 @@ def test_a_large_incremental_plan_runs_in_chunks_of_years_with_the_same_bytes(
     """A lost raw manifest makes every session pending: that incremental run is cut into runs of
     whole years (its memory is a year's) and writes what the plan in one piece, and a full
     rebuild, write."""
-    from b3lake.jobs.refine import job
+    from b3lake.jobs.refine import plan as plan_module
+    from b3lake.jobs.refine.steps import quotes as quote_step
 
     one = _lake(tmp_path / "one", list(range(16)), runs=False)
     H.sample_lake(tmp_path / "one", days=[], ibov=True)
@@ -178,15 +179,17 @@ def test_a_large_incremental_plan_runs_in_chunks_of_years_with_the_same_bytes(
     chunked.delete_keys(chunked.list_keys("refined/quotes_history/"))
     chunked.delete_keys(chunked.list_keys("refined/monthly/"))
 
-    plans: list[job.Plan] = []
-    run_plan = job._run_plan
+    plans: list[plan_module.Plan] = []
+    run_chunk = quote_step._run_chunk
     monkeypatch.setattr(
-        job, "_run_plan", lambda o, r, plan, *a: plans.append(plan) or run_plan(o, r, plan, *a)
+        quote_step,
+        "_run_chunk",
+        lambda ctx, plan, **kw: plans.append(plan) or run_chunk(ctx, plan, **kw),
     )
-    monkeypatch.setattr(job, "INCREMENTAL_CHUNK_SESSIONS", 4)
+    monkeypatch.setattr(plan_module, "CHUNK_SESSIONS", 4)
     report = main(H.argv(tmp_path / "chunked", dt=DATES[-1].isoformat(), tickers=SOME))
     assert report.mode == "incremental"
-    assert [sorted({d.year for d in p.quote_sessions}) for p in plans] == [[2020], [2021], []]
-    assert plans[-1].portfolio_dates and plans[1].read_sessions[0] < dt.date(2021, 1, 1)
+    assert [sorted({d.year for d in p.quote_sessions}) for p in plans] == [[2020], [2021]]
+    assert plans[1].read_sessions[0] < dt.date(2021, 1, 1)
     assert H.object_bytes(chunked, "refined/") == H.object_bytes(one, "refined/")
     assert H.object_bytes(chunked, "quarantine/") == H.object_bytes(one, "quarantine/")

@@ -8,7 +8,7 @@ import pytest
 
 from b3lake.errors import ConfigError
 from b3lake.jobs.refine.args import RefineArgs, Universe
-from b3lake.jobs.refine.job import JOB_ARGUMENTS, parse_args
+from b3lake.jobs.refine.job import JOB_ARGUMENTS
 from b3lake.launchers.local import glue_argv
 
 
@@ -21,7 +21,6 @@ def test_round_trip_through_glue_argv() -> None:
         lake="s3://b/lake",
         dt=dt.date(2021, 1, 5),
         raw_key="raw/cotahist/dt=2021-01-05/part-0.parquet",
-        run_date=dt.date(2021, 1, 5),
         catalog_database="b3",
         universe=Universe(codbdi=("02",), tickers=("PETR4", "VALE3"), exclude_especi=()),
         r6_tickers=("PETR4",),
@@ -53,18 +52,19 @@ def test_defaults_and_the_deployment_part() -> None:
         for k, v in args.deployment_arguments().items()
         if k[2:] in ("tpmerc", "codbdi", "tickers", "exclude_especi")
     }
-    run = args.for_run(dt=dt.date(2021, 1, 4), run_date=dt.date(2021, 1, 4))
+    run = args.for_run(dt=dt.date(2021, 1, 4))
     assert run.to_arguments()["--dt"] == "2021-01-04" and run.lake == "/lake"
     # Arguments a run leaves out keep the defaults (Glue's job defaults fill them in AWS).
     parsed = RefineArgs.from_argv(_argv({"--lake": "/lake", "--dt": "2021-01-04"}))
-    assert parsed.universe == Universe() and parsed.run_date is None
+    assert parsed.universe == Universe() and parsed.dt == dt.date(2021, 1, 4)
 
 
 def test_the_job_options_come_from_refine_args() -> None:
     argv = _argv({"--lake": "/l", "--raw_key": "raw/cotahist/dt=2021-01-06/part-0.parquet"})
-    options = parse_args(argv)
-    assert options.day == dt.date(2021, 1, 6) and options.universe == Universe()
-    assert options.run_date == dt.datetime.now(dt.UTC).date()  # no --run_date: the start date
+    options = RefineArgs.from_argv(argv)
+    assert options.dt == dt.date(2021, 1, 6) and options.universe == Universe()
+    # Nothing of the run's date reaches the job: stored values do not depend on it.
+    assert not any("date" in name for name in JOB_ARGUMENTS)
 
 
 @pytest.mark.parametrize(
@@ -72,9 +72,7 @@ def test_the_job_options_come_from_refine_args() -> None:
     [
         ({"--dt": "2021-01-04"}, "lake"),
         ({"--lake": "/l", "--mode": "sometimes"}, "mode"),
-        ({"--lake": "/l"}, "dt"),
         ({"--lake": "/l", "--dt": "2021-13-01"}, "dt"),
-        ({"--lake": "/l", "--mode": "full", "--run_date": "x"}, "run_date"),
     ],
 )
 def test_bad_arguments_name_the_argument(arguments: dict[str, str], field: str) -> None:

@@ -14,8 +14,10 @@ import refine_helpers as H
 
 from b3lake.catalog.local import LocalCatalog
 from b3lake.errors import ConfigError, QualityError
-from b3lake.jobs.refine import job
-from b3lake.jobs.refine.job import JOB_ARGUMENTS, main, parse_args, plan_run
+from b3lake.jobs.refine.args import RefineArgs
+from b3lake.jobs.refine.job import JOB_ARGUMENTS, main
+from b3lake.jobs.refine.plan import plan_changes
+from b3lake.jobs.refine.steps import quotes as quote_step
 from b3lake.lake import layout
 
 SESSIONS = sorted(H.sample_sessions())
@@ -24,20 +26,23 @@ SOME = "PETR4,VALE3,ITUB4,BBDC4,ABEV3,MGLU3,HGLG11,KNRI11,BOVA11,B3SA3,WEGE3,SUZ
 
 
 def test_job_arguments_are_the_contract() -> None:
-    assert JOB_ARGUMENTS[:6] == ("dt", "raw_key", "lake", "run_date", "mode", "catalog_database")
+    assert JOB_ARGUMENTS[:5] == ("dt", "raw_key", "lake", "mode", "catalog_database")
 
 
 def test_parse_args_reads_glue_argv_and_ignores_glue_options(tmp_path: Path) -> None:
+    parse_args = RefineArgs.from_argv
     opts = parse_args(H.argv(tmp_path, dt="2021-01-05", mode="incremental", tickers="PETR4, VALE3"))
-    assert opts.day == dt.date(2021, 1, 5) and opts.run_date == dt.date(2021, 2, 1)
+    assert opts.dt == dt.date(2021, 1, 5)
     assert opts.universe.tickers == ("PETR4", "VALE3") and opts.universe.tpmerc == ("010",)
     assert opts.universe.exclude_especi == ("IBO",)
     every = parse_args(H.argv(tmp_path, dt="2021-01-05", exclude_especi=""))
     assert every.universe.exclude_especi == ()
     key = "raw/cotahist/dt=2021-01-06/part-0.parquet"
-    assert parse_args(H.argv(tmp_path, raw_key=key)).day == dt.date(2021, 1, 6)
-    with pytest.raises(ConfigError):
-        parse_args(H.argv(tmp_path))  # incremental without a day
+    assert parse_args(H.argv(tmp_path, raw_key=key)).dt == dt.date(2021, 1, 6)
+    # Incremental without a day: the run refines what is pending since the manifest.
+    assert parse_args(H.argv(tmp_path)).dt is None
+    with pytest.warns(DeprecationWarning, match="retired"):
+        parse_args(H.argv(tmp_path, run_date="2021-02-01"))  # an older trigger's argument
     with pytest.raises(ConfigError):
         parse_args(H.argv(tmp_path, dt="2021-01-05", raw_key=key))
     with pytest.raises(ConfigError):
@@ -46,15 +51,17 @@ def test_parse_args_reads_glue_argv_and_ignores_glue_options(tmp_path: Path) -> 
 
 def test_plan_reads_the_lookback_and_rewrites_later_sessions() -> None:
     days = [dt.date(2021, 1, 1) + dt.timedelta(days=i) for i in range(60)]
-    newest = plan_run(days, [], mode="incremental", day=days[-1])
+    newest = plan_changes(days, {days[-1]})
     assert newest.quote_sessions == [days[-1]] and newest.months == ["2021-03"]
     # The month's first session minus 21 sessions .. the newest.
     assert newest.read_sessions[0] == dt.date(2021, 3, 1) - dt.timedelta(days=21)
-    late = plan_run(days, [], mode="incremental", day=days[10])
+    late = plan_changes(days, {days[10]})
     assert late.quote_sessions == days[10:32] and late.months == ["2021-01", "2021-02"]
     assert late.read_sessions == days[: days.index(dt.date(2021, 2, 28)) + 1]
-    full = plan_run(days, [days[3]], mode="full", day=None)
-    assert full.quote_sessions == days and full.portfolio_dates == [days[3]]
+    full = plan_changes(days, set(days))
+    assert full.quote_sessions == full.read_sessions == days and full.ranges == [
+        (days[0], days[-1])
+    ]
 
 
 @pytest.mark.slow
@@ -211,7 +218,6 @@ def test_the_launcher_runs_the_job_with_glue_argv(tmp_path: Path) -> None:
     arguments = {
         "--raw_key": layout.raw_key("cotahist", SESSIONS[1]),
         "--lake": str(tmp_path),
-        "--run_date": H.RUN_DATE,
         "--mode": "incremental",
         "--catalog_database": "default",
         "--tickers": SOME,
@@ -220,4 +226,4 @@ def test_the_launcher_runs_the_job_with_glue_argv(tmp_path: Path) -> None:
     run = launcher.get_job_run("b3lake-refine", run_id)
     assert run.state == "SUCCEEDED", run.error
     assert run.summary["refined_rows"]["refined_quotes"] > 0
-    assert job.QUOTE_SOURCES == ("cotahist", "yfinance")
+    assert quote_step.sources() == ("cotahist", "yfinance")

@@ -13,7 +13,9 @@ import pyarrow as pa
 import pytest
 import refine_helpers as H
 
-from b3lake.jobs.refine import quality, schemas, transform
+from b3lake.jobs.refine import quality, schemas
+from b3lake.jobs.refine.transforms import portfolio as portfolio_transform
+from b3lake.jobs.refine.transforms import quotes as transform
 from b3lake.lake import layout
 from b3lake.tables import TableSpec
 
@@ -22,7 +24,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 def _outputs(engine: Any, storage: Any) -> dict[str, pa.Table]:
     """Every output of the transform on ``engine``, in the engine's own Arrow types."""
-    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.lake.manifest import raw_index as _raw_index
 
     def frame(source: str) -> Any:
         keys = [k for ks in _raw_index(storage, source).values() for k in ks]
@@ -30,14 +32,16 @@ def _outputs(engine: Any, storage: Any) -> dict[str, pa.Table]:
 
     flagged = quality.flag_quotes(transform.normalize_quotes(frame("cotahist"), frame("yfinance")))
     clean = flagged.filter(flagged["rule"].isNull()).drop("rule", "reason")
-    quotes = transform.refine_quotes(clean, H.RUN_DATE)
-    portfolio = quality.flag_portfolio(transform.normalize_portfolio(frame("ibov_portfolio")))
+    quotes = transform.refine_quotes(clean)
+    portfolio = quality.flag_portfolio(
+        portfolio_transform.normalize_portfolio(frame("ibov_portfolio"))
+    )
     return {
         "flagged_quotes": engine.to_arrow(flagged),
         "refined_quotes": engine.to_arrow(quotes),
         "refined_monthly": engine.to_arrow(transform.refine_monthly(quotes)),
         "refined_ibov_portfolio": engine.to_arrow(
-            transform.refine_portfolio(portfolio.drop("rule", "reason"))
+            portfolio_transform.refine_portfolio(portfolio.drop("rule", "reason"))
         ),
     }
 

@@ -9,7 +9,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from b3lake.jobs.refine import quality, schemas, transform
+from b3lake.jobs.refine import quality, schemas
+from b3lake.jobs.refine.transforms import portfolio as portfolio_transform
+from b3lake.jobs.refine.transforms import quotes as transform
 
 D0 = dt.date(2021, 1, 4)
 
@@ -49,10 +51,10 @@ def cotahist(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(full, schema=schemas.RAW_COTAHIST)
 
 
-def refine(engine: Any, raw: pa.Table, run_date: str = "2021-03-01") -> list[dict[str, Any]]:
+def refine(engine: Any, raw: pa.Table) -> list[dict[str, Any]]:
     flagged = quality.flag_quotes(transform.normalize_quotes(engine.from_arrow(raw)))
     clean = flagged.filter(flagged["rule"].isNull()).drop("rule", "reason")
-    out = engine.to_arrow(transform.refine_quotes(clean, run_date))
+    out = engine.to_arrow(transform.refine_quotes(clean))
     return sorted(out.to_pylist(), key=lambda r: (r["ticker"], r["dt"]))
 
 
@@ -76,8 +78,8 @@ def test_friendly_names_per_share_prices_and_universe(sqlframe_engine: Any) -> N
     assert petr["isin"] == "BRPETRACNPR6" and petr["name"] == "PETROBRAS"
     assert (petr["volume"], petr["traded_value"], petr["trades"]) == (100, 1000.0, 10)
     assert rows[3]["close"] == pytest.approx(1.234)  # quoted per 1,000 shares
-    assert petr["run_date"] == dt.date(2021, 3, 1)
-    assert petr["days_since_trade"] == (dt.date(2021, 3, 1) - D0).days
+    # Nothing depends on the run's date: no run_date, no days since the trade.
+    assert "run_date" not in petr and "days_since_trade" not in petr
 
 
 def test_ticker_list_narrows_the_universe(sqlframe_engine: Any) -> None:
@@ -147,7 +149,7 @@ def test_monthly_return_is_against_the_close_before_the_month(sqlframe_engine: A
     days = _days(45)
     raw = cotahist([{"datpre": d, "codneg": "PETR4", "price": 10 + i} for i, d in enumerate(days)])
     flagged = quality.flag_quotes(transform.normalize_quotes(sqlframe_engine.from_arrow(raw)))
-    quotes = transform.refine_quotes(flagged.drop("rule", "reason"), "2021-03-31")
+    quotes = transform.refine_quotes(flagged.drop("rule", "reason"))
     monthly = sorted(
         sqlframe_engine.to_arrow(transform.refine_monthly(quotes)).to_pylist(),
         key=lambda r: r["month"],
@@ -182,8 +184,12 @@ def test_portfolio_weights_are_summed_per_sector_and_share_type(sqlframe_engine:
         [{**base, "source_file": "f", "line_number": i, **r} for i, r in enumerate(rows)],
         schema=schemas.RAW_IBOV_PORTFOLIO,
     )
-    flagged = quality.flag_portfolio(transform.normalize_portfolio(sqlframe_engine.from_arrow(raw)))
-    out = sqlframe_engine.to_arrow(transform.refine_portfolio(flagged.drop("rule", "reason")))
+    flagged = quality.flag_portfolio(
+        portfolio_transform.normalize_portfolio(sqlframe_engine.from_arrow(raw))
+    )
+    out = sqlframe_engine.to_arrow(
+        portfolio_transform.refine_portfolio(flagged.drop("rule", "reason"))
+    )
     got = {r["ticker"]: r for r in out.to_pylist()}
     assert set(got) == {"PETR4", "PETR3", "VALE3"}
     assert got["PETR4"]["sector_weight"] == 8.5 and got["VALE3"]["sector"] == "Mining"

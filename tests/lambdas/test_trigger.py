@@ -143,7 +143,6 @@ def test_the_aws_docs_event_with_an_encoded_key_starts_one_run(
         "--dt": "2021-01-04",
         "--raw_key": "raw/cotahist/dt=2021-01-04/part-0.parquet",
         "--lake": f"s3://{BUCKET}/b3 lake",
-        "--run_date": "2021-01-04",
         "--mode": "incremental",
         "--catalog_database": "default",
         # The universe travels with every run (defaults here: no B3LAKE_UNIVERSE__* set).

@@ -103,8 +103,6 @@ def build_synthetic_lake(root: Path) -> Path:
                 "close_delta": None,
                 "pct_change": None,
                 "days_since_prev_session": 1,
-                "run_date": days[-1],
-                "days_since_trade": 0,
             }
             _put(
                 storage,

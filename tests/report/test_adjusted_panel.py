@@ -40,7 +40,7 @@ def split_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows = both.filter(pa.compute.equal(both["date"], pa.scalar(day, pa.date32())))
         put_table(storage, layout.raw_key("yfinance", day), rows)
     cah.land(storage, cah.krsa_raw())
-    job.main(argv(storage.root, mode="full", run_date="2024-11-01"))
+    job.main(argv(storage.root, mode="full"))
     return root
 
 

@@ -4,10 +4,9 @@ With projection Athena computes a query's partitions from table properties inste
 them from the catalog (``GetPartitions``), so planning does not grow with the ~250,000 partitions
 a year of the whole market registers. ``dt`` is a date projection from the first session the table
 holds to ``NOW``; ``ticker`` is an ``enum`` of every ticker the job has written, kept by the job:
-each run that writes the table unions the tickers it wrote into the list, in the same run and
-after the files, as it registers partitions (a stale list would hide a new ticker's data).
-The list only grows (a ticker that left the market keeps projecting partitions with no files,
-which read as empty). Partitions are still registered as well, so turning projection off in the
+each run that writes the table sets the list to the tickers the lake holds (the history layer's,
+narrowed to ``--r6_tickers``), after the files (a stale list would hide a new ticker's data), so
+the table's properties are a function of the data, as a rebuild would set them. Partitions are still registered as well, so turning projection off in the
 table properties gives the same table.
 
 What projection does not change is how many partitions a full scan touches: every projected
@@ -31,29 +30,25 @@ TICKER_VALUES = "projection.ticker.values"
 
 
 def r6_parameters(
-    existing: dict[str, str],
-    days: Iterable[str],
-    tickers: Iterable[str],
-    universe: tuple[str, ...] = (),
+    first: str | None, tickers: Iterable[str], universe: tuple[str, ...] = ()
 ) -> dict[str, str]:
-    """The R6 table's properties after a run that wrote partitions on ``days`` for ``tickers``
-    (``existing``: the table's properties before it; ``universe``: ``--r6_tickers``)."""
-    known = {t for t in existing.get(TICKER_VALUES, "").split(",") if t} | set(tickers)
-    starts = [d for d in days]
-    old = existing.get(DT_RANGE, "").split(",")[0]
-    if old:
-        starts.append(old)
+    """The R6 table's properties for a table whose first session is ``first`` (ISO) and which
+    holds ``tickers`` (``universe``: ``--r6_tickers``, recorded for the local query engine).
+
+    Both come from the data (the history layer's years, see ``jobs/refine/steps/quotes.py``), not
+    from what a run happened to write: an incremental run and a rebuild leave the same table."""
+    known = sorted(set(tickers))
     params: dict[str, str] = {}
-    if known and starts:
+    if known and first:
         params = {
             ENABLED: "true",
             "projection.dt.type": "date",
             "projection.dt.format": "yyyy-MM-dd",
-            DT_RANGE: f"{min(starts)},NOW",
+            DT_RANGE: f"{first},NOW",
             "projection.dt.interval": "1",
             "projection.dt.interval.unit": "DAYS",
             "projection.ticker.type": "enum",
-            TICKER_VALUES: ",".join(sorted(known)),
+            TICKER_VALUES: ",".join(known),
         }
     if universe:
         params[TICKERS] = ",".join(sorted(set(universe)))

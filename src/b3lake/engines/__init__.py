@@ -2,7 +2,10 @@
 
 Two adapters, one transform: ``SQLFrameDuckDBEngine`` (local default, embedded, no JVM) and
 ``SparkEngine`` (Glue 5.0 and the parity test). An engine only moves data in and out
-(Arrow or raw Parquet keys -> DataFrame -> Arrow); the transform never touches I/O.
+(Arrow or raw Parquet keys -> DataFrame -> Arrow) and writes tables; the transform never touches
+I/O. Every engine can do everything the port names: the writers' base implementation over Arrow
+is ``engines/base.py`` (``ArrowEngine``), and Spark overrides them with its own writer; the job
+never asks an engine what it is.
 
 The transform gets the PySpark ``functions`` module and ``Window`` of the engine that made its
 input from :func:`sql_api`, so the same code runs on both without ``sqlframe.activate`` (which
@@ -19,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.engines.base import DateRange, TableWrite
     from b3lake.storage import Storage
+    from b3lake.tables import TableSpec
 
 DataFrame = Any  # a pyspark.sql.DataFrame or a sqlframe DataFrame (same API)
 
@@ -41,6 +46,28 @@ class Engine(Protocol):
 
     def persist(self, df: DataFrame) -> DataFrame:
         """The same rows, computed once and reused by the queries that follow."""
+
+    def count(self, df: DataFrame) -> int:
+        """The number of rows (an aggregate: nothing else reaches the driver)."""
+
+    def write_table(
+        self, df: DataFrame, spec: TableSpec, storage: Storage, *, owned: list[str]
+    ) -> TableWrite:
+        """Write ``df`` as ``spec``'s partitions (one file each) and delete what the write made
+        stale under the ``owned`` prefixes (``ArrowEngine.write_table``)."""
+
+    def write_history(
+        self,
+        df: DataFrame,
+        spec: TableSpec,
+        storage: Storage,
+        *,
+        ranges: list[DateRange] | None,
+    ) -> TableWrite:
+        """Write the history layer's year files (``ArrowEngine.write_history``)."""
+
+    def release(self) -> None:
+        """Drop what the plans run so far hold (cached tables, views); the engine stays usable."""
 
     def close(self) -> None:
         """Release what the engine created (views, a session it started itself)."""

@@ -4,8 +4,9 @@ On Glue the session comes from the GlueContext; locally :func:`local_spark` buil
 ``local[2]`` session with the settings the parity test and the benchmark need. Raw objects are
 read natively (``spark.read.parquet`` on ``s3://`` or local paths) so executors do the reading.
 
-**Writing** (:meth:`SparkEngine.write_partitions`, :meth:`SparkEngine.write_history`): the refined
-tables are written by Spark's own writer on the executors, never collected to the driver:
+**Writing** (:meth:`SparkEngine.write_table`, :meth:`SparkEngine.write_history`, overriding the
+Arrow writers of ``engines/base.py``): the partitioned tables are written by Spark's own writer on
+the executors, never collected to the driver:
 
 * ``repartition`` by the partition keys, so each partition's rows are in one task and each
   partition is one file, sorted within the task by the keys and the table's sort columns;
@@ -20,9 +21,11 @@ tables are written by Spark's own writer on the executors, never collected to th
 * the written partitions (new keys) are returned for the catalog (the Glue catalog registers
   them 100 per BatchCreatePartition, retried with backoff).
 
-No ``_SUCCESS`` markers. Only the small results (counts, the quarantine summary) reach the driver
-(``to_arrow``). A local Spark over a non-local Storage (moto in tests) has no S3 connector: the
-job then writes through the Storage port as the embedded engine does (:meth:`writes_to`).
+No ``_SUCCESS`` markers. Only the small results (counts, the quarantine summary, the history
+years' tickers) reach the driver. Two cases use the Arrow writers of the base class instead: an
+unpartitioned table (the corporate-action tables: one small object of one row per event, named
+``part-0.parquet`` as on every engine), and a local Spark over a non-local Storage (moto in
+tests), which has no S3 connector.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from b3lake.engines import DataFrame
+from b3lake.engines.base import ArrowEngine, DateRange, TableWrite
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from b3lake.lake.parquet_io import WrittenPartition
     from b3lake.storage import Storage
+    from b3lake.tables import TableSpec
 
 LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "2",
@@ -82,7 +87,7 @@ def spark_type(arrow_type: pa.DataType) -> str:
     return hive_type(arrow_type)
 
 
-class SparkEngine:
+class SparkEngine(ArrowEngine):
     name = "spark"
 
     def __init__(self, spark: Any = None) -> None:
@@ -156,16 +161,16 @@ class SparkEngine:
 
     # -- writing on the executors --------------------------------------------------------
 
-    def writes_to(self, storage: Storage) -> bool:
+    def _writes_to(self, storage: Storage) -> bool:
         """True when Spark's writer reaches ``storage``: on a cluster, or locally where the
         store lets other code write its files directly (``Storage.local_path``)."""
         from b3lake.lake import layout
 
         return not self._is_local() or storage.local_path(layout.REFINED) is not None
 
-    def check_schema(self, df: DataFrame, schema: pa.Schema, what: str) -> DataFrame:
+    def _check_schema(self, df: DataFrame, schema: pa.Schema, what: str) -> DataFrame:
         """``df``'s columns in ``schema``'s order; JobError if one is missing or its type drifted
-        (the DataFrame counterpart of the job's ``conform``)."""
+        (the DataFrame counterpart of ``tables.arrow.conform``)."""
         from pyspark.sql.pandas.types import to_arrow_schema
 
         from b3lake.errors import JobError
@@ -184,68 +189,88 @@ class SparkEngine:
                 )
         return selected
 
-    def write_partitions(
-        self,
-        df: DataFrame,
-        storage: Storage,
-        prefix: str,
-        keys: tuple[str, ...] | list[str],
-        *,
-        sort_by: list[str],
-        owned: list[str],
-    ) -> tuple[list[WrittenPartition], list[str]]:
-        """Write ``df`` (partition columns first) under ``prefix`` with Spark's writer, one file
-        per partition, replacing exactly its partitions; returns the written partitions and the
-        stale keys under ``owned`` (partitions the run owns but no longer has) to delete."""
+    def write_table(
+        self, df: DataFrame, spec: TableSpec, storage: Storage, *, owned: list[str]
+    ) -> TableWrite:
+        """Write ``df`` (partition columns first) under the table's location with Spark's
+        writer, one file per partition, replacing exactly its partitions; objects under ``owned``
+        that the write did not replace (partitions the run owns but no longer has) are deleted."""
+        if not spec.partition_keys or not self._writes_to(storage):
+            return super().write_table(df, spec, storage, owned=owned)
         from pyspark.sql import functions as F  # noqa: N812
 
+        from b3lake.tables.arrow import full_schema
+
+        frame = self._check_schema(df, full_schema(spec), spec.name)
+        keys = spec.keys
         before = self._listing(storage, owned)
         (
-            df.repartition(*[F.col(k) for k in keys])
-            .sortWithinPartitions(*keys, *sort_by)
+            frame.repartition(*[F.col(k) for k in keys])
+            .sortWithinPartitions(*keys, *spec.sort_by)
             .write.mode("overwrite")
             .option("partitionOverwriteMode", "dynamic")
             .partitionBy(*keys)
-            .parquet(storage.uri(prefix.rstrip("/")))
+            .parquet(storage.uri(spec.location.rstrip("/")))
         )
-        return self._written(storage, prefix, owned, before)
+        written, stale = self._written(storage, spec.location, owned, before)
+        if stale:
+            storage.delete_keys(stale)
+        return TableWrite(written, stale)
 
     def write_history(
         self,
         df: DataFrame,
+        spec: TableSpec,
         storage: Storage,
-        prefix: str,
-        schema: pa.Schema,
         *,
-        replace: list[tuple[Any, Any]] | None,
-    ) -> tuple[list[WrittenPartition], list[str]]:
+        ranges: list[DateRange] | None,
+    ) -> TableWrite:
         """The history layer (``year=YYYY/``, one file a year, rows sorted by ticker, source,
-        dt) with Spark's writer. ``replace``: the date ranges an incremental run rewrites; the
-        rows of those years outside the ranges are read back (on the executors) and kept.
-        Returns the written partitions and the keys of years left without rows."""
+        dt) with Spark's writer. ``ranges``: the date ranges an incremental run rewrites; the
+        rows of those years outside the ranges are read back (on the executors) and kept. Years
+        left without rows are deleted."""
+        if not self._writes_to(storage):
+            return super().write_history(df, spec, storage, ranges=ranges)
         from pyspark.sql import functions as F  # noqa: N812
 
         from b3lake.lake import history
+        from b3lake.tables.arrow import file_schema
 
+        schema = file_schema(spec)
+        prefix = spec.location
         # Every column nullable, as rows read back from a file are: a year file written by a
         # full run and by an incremental one (old rows + new) gets the same Parquet schema and
         # so the same bytes.
         rows = self._empty(schema).unionByName(df.select(*[f"`{n}`" for n in schema.names]))
+        year = F.lpad(F.year("dt").cast("string"), 4, "0").alias("year")
         years: set[str] = set()
-        if replace is not None:
-            for first, last in replace:
+        owned: list[str] = []
+        if ranges is not None:
+            for first, last in ranges:
                 years.update(str(y) for y in range(first.year, last.year + 1))
-        owned = [f"{prefix}year={y}/" for y in sorted(years)] if replace is not None else [prefix]
-        before = self._listing(storage, owned)
+            owned = [f"{prefix}year={y}/" for y in sorted(years)]
+        before = self._listing(storage, owned) if ranges is not None else set()
         old = sorted(k for k in before if k.endswith(".parquet"))
-        if replace is not None and old:
+        if ranges is not None and old:
             kept = self._project(self.spark.read.parquet(*[storage.uri(k) for k in old]), schema)
-            for first, last in replace:
+            for first, last in ranges:
                 kept = kept.filter(~((F.col("dt") >= F.lit(first)) & (F.col("dt") <= F.lit(last))))
             # Materialised before the write replaces the files it was read from.
             rows = self.persist(kept.unionByName(rows))
             rows.count()
-        year = F.lpad(F.year("dt").cast("string"), 4, "0").alias("year")
+        # Each year's tickers and first session: one row per year reaches the driver.
+        summary = history.summaries(
+            self.to_arrow(
+                rows.groupBy(year).agg(
+                    F.min("dt").alias("first"), F.collect_set("ticker").alias("tickers")
+                )
+            )
+        )
+        if ranges is None:
+            # The rows are the whole content of the years they touch (a rebuild's chunk): those
+            # years are replaced, the others are not this write's.
+            owned = [f"{prefix}year={y}/" for y in sorted(summary)]
+            before = self._listing(storage, owned)
         (
             rows.select(year, *[F.col(f"`{n}`") for n in schema.names])
             .repartition(F.col("year"))
@@ -255,7 +280,10 @@ class SparkEngine:
             .partitionBy("year")
             .parquet(storage.uri(prefix.rstrip("/")))
         )
-        return self._written(storage, prefix, owned, before)
+        written, stale = self._written(storage, prefix, owned, before)
+        if stale:
+            storage.delete_keys(stale)
+        return TableWrite(written, stale, summary)
 
     @staticmethod
     def _listing(storage: Storage, owned: list[str]) -> set[str]:

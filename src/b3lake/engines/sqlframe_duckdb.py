@@ -12,6 +12,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from b3lake.engines import DataFrame
+from b3lake.engines.base import ArrowEngine
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 _ids = itertools.count()
 
 
-class SQLFrameDuckDBEngine:
+class SQLFrameDuckDBEngine(ArrowEngine):
     name = "sqlframe_duckdb"
 
     def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
@@ -107,6 +108,12 @@ class SQLFrameDuckDBEngine:
         persisted = self._table(name)
         self._persisted[id(persisted)] = (persisted, name)
         return persisted
+
+    def count(self, df: DataFrame) -> int:
+        held = self._persisted.get(id(df))
+        if held is not None and held[0] is df:
+            return int(self.conn.execute(f'SELECT count(*) FROM "{held[1]}"').fetchone()[0])
+        return int(df.count())
 
     def release(self) -> None:
         """Drop the views and tables made so far (the session stays usable)."""

@@ -1,7 +1,7 @@
 """The AWS Glue 5.0 entry script of the refine job (Spark 3.5, Python 3.11).
 
 Glue runs this file with ``sys.argv`` = ``script --JOB_ID … --JOB_RUN_ID … --JOB_NAME … --dt …
---lake s3://… --run_date … --mode … --catalog_database …``. Only here is ``awsglue`` imported;
+--lake s3://… --mode … --catalog_database …``. Only here is ``awsglue`` imported;
 everything else is the same ``b3lake.jobs.refine.job.run`` the local launcher calls, on the
 Spark engine built from the GlueContext's session. The arguments are read by
 ``RefineArgs.from_argv`` (``jobs/refine/args.py``, the one declaration the trigger and Terraform
@@ -24,22 +24,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from b3lake.catalog import catalog_for
     from b3lake.engines.spark import SparkEngine
-    from b3lake.jobs.refine.job import parse_args, run
+    from b3lake.jobs.refine.args import RefineArgs
+    from b3lake.jobs.refine.job import glue_run_id, run
     from b3lake.storage import storage_for
 
     argv = list(sys.argv if argv is None else argv)
-    # Glue validates the arguments it must have; the optional ones are read by parse_args.
+    # Glue validates the arguments it must have; the optional ones are read by RefineArgs.from_argv.
     glue_args = getResolvedOptions(argv, ["JOB_NAME", "lake"])
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(glue_args["JOB_NAME"], glue_args)
 
-    options = parse_args(argv)
-    storage = storage_for(options.lake)
-    catalog = catalog_for(storage, options.catalog_database)
+    args = RefineArgs.from_argv(argv)
+    storage = storage_for(args.lake)
+    catalog = catalog_for(storage, args.catalog_database)
     engine = SparkEngine(glue_context.spark_session)
     try:
-        report = run(options, engine=engine, storage=storage, catalog=catalog).to_dict()
+        report = run(
+            args, engine=engine, storage=storage, catalog=catalog, run_id=glue_run_id(argv)
+        ).to_dict()
     finally:
         engine.close()
     print(json.dumps({"refine_report": report}, default=str))

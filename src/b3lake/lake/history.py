@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -95,11 +95,47 @@ def _in_range(table: pa.Table, first: dt.date, last: dt.date, *, inside: bool) -
     return table.filter(mask if inside else pc.invert(mask))
 
 
+def between(table: pa.Table, first: dt.date, last: dt.date) -> pa.Table:
+    """Rows of ``table`` with ``first <= dt <= last`` (the table itself when all are)."""
+    import pyarrow.compute as pc
+
+    if table.num_rows:
+        low, high = pc.min_max(table.column("dt")).values()
+        if low.as_py() >= first and high.as_py() <= last:
+            return table  # the whole table (a full rebuild): no filtered copy
+    return _in_range(table, first, last, inside=True)
+
+
+def summarize(rows: pa.Table) -> dict[str, object]:
+    """What a year file holds, in brief: its tickers and its first session (the R6 table's
+    partition projection is derived from these, so it is a function of the data alone)."""
+    import pyarrow.compute as pc
+
+    tickers = sorted(t for t in pc.unique(rows.column("ticker")).to_pylist() if t is not None)
+    first = pc.min(rows.column("dt")).as_py()
+    return {"first": first.isoformat() if first else None, "tickers": tickers}
+
+
+def summaries(table: pa.Table) -> dict[str, dict[str, object]]:
+    """``year -> summary`` from an aggregate of ``year, first, tickers`` (one row per year, as
+    an engine computes it without collecting the rows)."""
+    out: dict[str, dict[str, object]] = {}
+    for row in table.to_pylist():
+        first = row["first"]
+        out[row["year"]] = {
+            "first": first.isoformat() if first else None,
+            "tickers": sorted(t for t in row["tickers"] if t is not None),
+        }
+    return out
+
+
 @dataclass(frozen=True)
 class HistoryWrite:
     written: list[tuple[str, str, int]]  # (partition value, key, rows)
     deleted: list[tuple[str, str]]  # (partition value, key)
     requests: int = 0
+    #: partition value -> :func:`summarize` of the rows written there.
+    summary: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def write(
@@ -136,6 +172,7 @@ def write(
             day = partition_bounds(partition_of(day, grain))[1] + dt.timedelta(days=1)
     written: list[tuple[str, str, int]] = []
     deleted: list[tuple[str, str]] = []
+    summary: dict[str, dict[str, object]] = {}
     requests = 0
     for value in sorted(values):
         lo, hi = partition_bounds(value)
@@ -154,7 +191,8 @@ def write(
         storage.put_bytes(key, serialize(sort_rows(mine), row_group_rows))
         requests += 1
         written.append((value, key, mine.num_rows))
-    return HistoryWrite(written, deleted, requests)
+        summary[value] = summarize(mine)
+    return HistoryWrite(written, deleted, requests, summary)
 
 
 def partitions_in(keys: Iterable[str], prefix: str, grain: str = "year") -> dict[str, str]:

@@ -6,9 +6,9 @@ started by the other events (or by duplicate deliveries) find nothing pending an
 seconds without writing. The manifest is what "changed" is measured against.
 
 * **Fingerprints.** S3's ETag from the same ``ListObjectsV2`` pages the run lists raw with (no
-  extra request; the ``eTag`` of an S3 notification is the same string), locally the object's
-  size and modification time (``LocalStorage.list_etags``); a Storage without ``list_etags``
-  falls back to the MD5 of each object's bytes (what S3 uses for a single PUT).
+  extra request; the ``eTag`` of an S3 notification is the same string), locally the MD5 of the
+  object's bytes (what S3 gives a single PUT; ``LocalStorage.list_etags``, cached by size and
+  modification time): content, not timestamps, so a copied lake has nothing pending.
 * **Shards.** ``_b3lake/manifest/raw/<source>/<year>.json``: a daily run rewrites one or two
   small shards, the trigger reads only the shard of its event's object (one GET), and twenty
   years of three sources are ~60 shards, not one large object rewritten by every run.
@@ -26,10 +26,10 @@ Imports only the standard library and light b3lake modules (the trigger Lambda u
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from b3lake.errors import StorageError
@@ -50,15 +50,7 @@ def shard_key(raw_key: str) -> str:
 
 def list_raw(storage: Storage, source: str) -> dict[str, str]:
     """``key -> ETag`` of a raw source's objects (stray keys that are not raw data skipped)."""
-    prefix = raw_prefix(source)
-    lister = getattr(storage, "list_etags", None)
-    if lister is not None:
-        listed: dict[str, str] = lister(prefix)
-    else:
-        listed = {
-            k: hashlib.md5(storage.get_bytes(k), usedforsecurity=False).hexdigest()
-            for k in storage.list_keys(prefix)
-        }
+    listed = storage.list_etags(raw_prefix(source))
     out = {}
     for key, etag in listed.items():
         try:
@@ -109,7 +101,7 @@ def consumed_etag(storage: Storage, raw_key: str) -> str | None:
 
 
 def changes(
-    listed: dict[str, str], consumed: dict[str, dict[str, str]]
+    listed: Mapping[str, str], consumed: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[str], list[str]]:
     """``(changed, removed)``: listed keys whose ETag the manifest does not hold, and keys the
     manifest holds that are no longer listed."""
@@ -148,3 +140,14 @@ def record(
                 storage.delete_keys([shard])
             written += 1
     return written
+
+
+def raw_index(storage: Storage, source: str) -> dict[dt.date, list[str]]:
+    """``dt -> keys`` (sorted) of a raw source, from one listing of ``raw/<source>/``."""
+    found: dict[dt.date, list[str]] = defaultdict(list)
+    for key in storage.list_keys(raw_prefix(source)):
+        try:
+            found[parse_raw_key(key).dt].append(key)
+        except Exception:  # noqa: BLE001 - stray objects (markers, temp files) are not raw data
+            continue
+    return dict(found)

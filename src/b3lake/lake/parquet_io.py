@@ -162,7 +162,9 @@ def _split(
             texts.append([_text(v) for v in pc.cast(col, pa.string()).to_pylist()])
         else:
             texts.append([_text(v) for v in col.to_pylist()])
-    values = [dict(zip(keys, row, strict=True)) for row in zip(*texts, strict=True)]
+    # An unpartitioned table (no keys) is one partition: its one file at the table's location.
+    rows = zip(*texts, strict=True) if keys else [()]
+    values = [dict(zip(keys, row, strict=True)) for row in rows]
     bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
     return table, data, bounds, values
 

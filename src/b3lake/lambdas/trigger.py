@@ -95,7 +95,6 @@ class TriggerConfig:
             lake=self.lake,
             dt=session,
             raw_key=raw_key,
-            run_date=session,
             mode="incremental",
             catalog_database=self.catalog_database,
             universe=self.universe,

@@ -43,7 +43,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from b3lake.jobs.refine.corporate_actions import JUMP_HIGH, JUMP_LOW
+#: An adjusted close-to-close ratio outside ``JUMP_LOW..JUMP_HIGH`` is a jump to explain.
+JUMP_HIGH = 1.8
+JUMP_LOW = 0.55
 
 
 @dataclass(frozen=True)

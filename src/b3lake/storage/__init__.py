@@ -32,6 +32,10 @@ class Storage(Protocol):
     def list_keys(self, prefix: str) -> list[str]:
         """Every object key under ``prefix``, sorted."""
 
+    def list_etags(self, prefix: str) -> dict[str, str]:
+        """``key -> ETag`` of every object under ``prefix``: a fingerprint of its content (S3's
+        ETag; locally the MD5 of the bytes, which is what S3 gives a single PUT)."""
+
     def delete_keys(self, keys: list[str]) -> None: ...
 
     def uri(self, key: str) -> str:

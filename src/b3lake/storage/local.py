@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import StorageError
 
 if TYPE_CHECKING:
     import pyarrow.fs
+
+
+#: Where :meth:`LocalStorage.list_etags` keeps the digests it computed (``lake/layout.SYSTEM``).
+ETAG_CACHE = "_b3lake/cache/etags/"
+
+
+def _etag_group(key: str) -> str:
+    """The cache file of a key: its first two path segments (``raw/cotahist``)."""
+    return "/".join(key.split("/")[:2]) if key.count("/") >= 2 else key.split("/")[0]
 
 
 class LocalStorage:
@@ -67,16 +78,48 @@ class LocalStorage:
         return sorted(keys)
 
     def list_etags(self, prefix: str) -> dict[str, str]:
-        """``key -> fingerprint`` under ``prefix`` (the local stand-in for S3's ETag): size and
-        modification time in nanoseconds, which change whenever an object is replaced."""
+        """``key -> ETag`` under ``prefix``: the MD5 of the object's bytes, as S3 gives a single
+        PUT's ETag, so the fingerprint is the content's. A lake copied elsewhere (timestamps not
+        kept) or synced to S3 has the same fingerprints, and the raw manifest sees nothing new.
+
+        Hashing every raw object on every run would read the whole raw layer (gigabytes at twenty
+        years), so the digests are cached per object with its size and modification time in
+        ``_b3lake/cache/etags/<layer>/<source>.json``: a run hashes only objects new or replaced
+        since the last listing (a copied lake: once). One key asked alone is hashed directly."""
+        keys = self.list_keys(prefix)
+        if keys == [prefix]:
+            return {prefix: self._md5(prefix)}
+        groups: dict[str, list[str]] = {}
+        for key in keys:
+            groups.setdefault(_etag_group(key), []).append(key)
         out: dict[str, str] = {}
-        for key in self.list_keys(prefix):
+        for group, members in groups.items():
+            cache_key = f"{ETAG_CACHE}{group}.json"
             try:
-                st = self._path(key).stat()
-            except FileNotFoundError:  # deleted between the listing and the stat
-                continue
-            out[key] = f"{st.st_size:x}-{st.st_mtime_ns:x}"
+                cached: dict[str, list[Any]] = json.loads(self.get_bytes(cache_key))
+            except (StorageError, ValueError):
+                cached = {}
+            fresh = {k: v for k, v in cached.items() if not k.startswith(prefix)}
+            for key in members:
+                try:
+                    st = self._path(key).stat()
+                except FileNotFoundError:  # deleted between the listing and the stat
+                    continue
+                entry = cached.get(key)
+                if entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns:
+                    entry = [st.st_size, st.st_mtime_ns, self._md5(key)]
+                fresh[key] = entry
+                out[key] = str(entry[2])
+            if fresh != cached:
+                self.put_bytes(cache_key, json.dumps(fresh, sort_keys=True).encode())
         return out
+
+    def _md5(self, key: str) -> str:
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(self._path(key), "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
 
     def delete_keys(self, keys: list[str]) -> None:
         for key in keys:

@@ -70,3 +70,19 @@ def keys_schema(keys: tuple[str, ...] | list[str]) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema([pa.field(k, arrow_type(partition_type(k))) for k in keys])
+
+
+def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """``table`` in ``schema``'s column order and types; JobError naming the table (``what``)
+    and the column if one is missing or its type drifted (an engine's output contract)."""
+    from b3lake.errors import JobError
+
+    missing = [n for n in schema.names if n not in table.column_names]
+    if missing:
+        raise JobError(f"engine output lacks columns {missing}", source=what)
+    table = table.select(schema.names)
+    for f in schema:
+        got = table.schema.field(f.name).type
+        if got != f.type:
+            raise JobError(f"column {f.name} is {got}, the contract says {f.type}", source=what)
+    return table.cast(schema)

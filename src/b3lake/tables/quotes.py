@@ -42,7 +42,7 @@ REFINED_QUOTES = TableSpec(
     prefix="quotes",
     description="Daily quotes per ticker with moving averages, lags and deltas.",
     # The raw sources of the quote transform (the job lists and reads these; a new quote source
-    # is its normaliser in jobs/refine/transform.py plus its name here).
+    # is its normaliser in jobs/refine/transforms/quotes.py plus its name here).
     inputs=("cotahist", "yfinance"),
     partition_keys=(("dt", "date"), ("ticker", "string")),
     columns=(
@@ -56,9 +56,10 @@ REFINED_QUOTES = TableSpec(
         ("close_lag_3", "double"),
         ("close_delta", "double"),
         ("pct_change", "double"),
+        # Calendar days since the ticker's previous session (null past the 21-session look-back).
+        # No column depends on the run's date or the clock: staleness is a query-time
+        # ``current_date - dt`` (docs/architecture.md, "Incremental equals full").
         ("days_since_prev_session", "int"),
-        ("run_date", "date"),
-        ("days_since_trade", "int"),
     ),
     sort_by=("source",),
     quarantine=QUARANTINE_QUOTES,

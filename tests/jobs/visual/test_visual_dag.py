@@ -15,7 +15,8 @@ from botocore.validate import ParamValidator
 from typer.testing import CliRunner
 
 from b3lake.errors import ConfigError
-from b3lake.jobs.refine import schemas, transform
+from b3lake.jobs.refine import schemas
+from b3lake.jobs.refine.transforms import quotes as transform
 from b3lake.jobs.visual import dag
 from b3lake.jobs.visual.validate import _model, validate_request
 from b3lake.settings import Settings

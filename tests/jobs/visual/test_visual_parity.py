@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pytest
 import refine_helpers as H
 
-from b3lake.jobs.refine import quality, schemas, transform
+from b3lake.jobs.refine import quality, schemas
+from b3lake.jobs.refine.transforms import quotes as transform
 from b3lake.jobs.visual import dag, interpret
 from b3lake.lake import layout
 from b3lake.storage.local import LocalStorage
@@ -62,14 +63,14 @@ def _lake_with_bad_rows(path: Path, sessions: int = 16) -> LocalStorage:
 
 def _code_job(engine: Any, storage: LocalStorage) -> tuple[pa.Table, int]:
     """The code job's quotes (cotahist) in the visual table's columns, and the rows it quarantined."""
-    from b3lake.jobs.refine.job import _raw_index
+    from b3lake.lake.manifest import raw_index as _raw_index
 
     keys = sorted(k for ks in _raw_index(storage, "cotahist").values() for k in ks)
     raw = engine.read_parquet(storage, keys, schemas.RAW_COTAHIST)
     flagged = engine.persist(quality.flag_quotes(transform.normalize_quotes(raw)))
     F = transform.sql_api(flagged).F  # noqa: N806
     quarantined = int(flagged.filter(F.col("rule").isNotNull()).count())
-    quotes = engine.to_arrow(transform.refine_quotes(quality.clean_rows(flagged), H.RUN_DATE))
+    quotes = engine.to_arrow(transform.refine_quotes(quality.clean_rows(flagged)))
     quotes = quotes.filter(pc.equal(quotes["source"], "cotahist"))
     picked = quotes.select(list(CODE_COLUMNS.values())).rename_columns(list(CODE_COLUMNS))
     return picked.sort_by([("dt", "ascending"), ("ticker", "ascending")]), quarantined

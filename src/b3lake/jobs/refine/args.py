@@ -19,6 +19,7 @@ Decisions:
 from __future__ import annotations
 
 import argparse
+import warnings
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
@@ -69,9 +70,10 @@ class RefineArgs:
     """One refine run's arguments (Glue passes each as ``--name value``)."""
 
     lake: str
-    dt: date | None = None  # the session (incremental)
+    # A session to re-refine whatever the manifest says (a run started by hand); every run also
+    # refines every raw object pending since the manifest (jobs/refine/changes.py).
+    dt: date | None = None
     raw_key: str | None = None  # the raw object that announced it (its dt= is the session)
-    run_date: date | None = None  # stored in the rows; None: the UTC date when the job starts
     mode: str = "incremental"
     catalog_database: str = "default"
     universe: Universe = Universe()
@@ -81,7 +83,9 @@ class RefineArgs:
     r6_tickers: tuple[str, ...] = ()
 
     #: Set per run by whoever starts it; the rest are deployment-wide (Terraform's job defaults).
-    PER_RUN = ("dt", "raw_key", "run_date")
+    PER_RUN = ("dt", "raw_key")
+    #: Accepted and ignored (with a warning), so runs started by an older trigger still parse.
+    RETIRED = ("run_date",)
     #: Left out of ``to_arguments()`` when empty (job defaults, if any, apply).
     OPTIONAL = ("r6_tickers",)
 
@@ -90,7 +94,7 @@ class RefineArgs:
     def names() -> tuple[str, ...]:
         """Every argument name, in order (``dt``, ``raw_key``, ``lake``, …, ``exclude_especi``)."""
         own = [f.name for f in fields(RefineArgs) if f.name != "universe"]
-        order = ["dt", "raw_key", "lake", "run_date", "mode", "catalog_database"]
+        order = ["dt", "raw_key", "lake", "mode", "catalog_database"]
         assert sorted(own) == sorted([*order, *RefineArgs.OPTIONAL])
         return (*order, *(f.name for f in fields(Universe)), *RefineArgs.OPTIONAL)
 
@@ -112,7 +116,6 @@ class RefineArgs:
             "dt": self.dt.isoformat() if self.dt else None,
             "raw_key": self.raw_key,
             "lake": self.lake,
-            "run_date": self.run_date.isoformat() if self.run_date else None,
             "mode": self.mode,
             "catalog_database": self.catalog_database,
         }
@@ -127,7 +130,7 @@ class RefineArgs:
         return {k: v for k, v in self.to_arguments().items() if k in keep}
 
     def for_run(self, **changes: Any) -> RefineArgs:
-        """A copy with per-run values: ``defaults.for_run(dt=day, raw_key=key, run_date=day)``."""
+        """A copy with per-run values: ``defaults.for_run(dt=day, raw_key=key)``."""
         return replace(self, **changes)
 
     @classmethod
@@ -135,9 +138,17 @@ class RefineArgs:
         """From Glue's ``sys.argv`` (``script --JOB_ID … --dt … --lake …``); Glue's own options
         are ignored. ConfigError naming the argument on a bad value or a missing one."""
         parser = argparse.ArgumentParser(prog="refine", add_help=False, allow_abbrev=False)
-        for name in cls.names():
+        for name in (*cls.names(), *cls.RETIRED):
             parser.add_argument(f"--{name}", default=None)
         known, _ = parser.parse_known_args(argv[1:])
+        for name in cls.RETIRED:
+            if getattr(known, name) is not None:
+                warnings.warn(
+                    f"--{name} is retired and ignored: stored values no longer depend on the "
+                    "run's date",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
         if not known.lake:
             raise ConfigError("--lake is required", field="lake")
         mode = known.mode or "incremental"
@@ -151,8 +162,6 @@ class RefineArgs:
                     "--dt and --raw_key name different sessions", field="dt", value=known.dt
                 )
             day = key_day
-        if mode == "incremental" and day is None:
-            raise ConfigError("incremental mode needs --dt or --raw_key", field="dt")
         default = Universe()
         universe = Universe(
             **{
@@ -168,7 +177,6 @@ class RefineArgs:
             lake=known.lake,
             dt=day,
             raw_key=known.raw_key,
-            run_date=_date(known.run_date, "run_date") if known.run_date else None,
             mode=mode,
             catalog_database=known.catalog_database or "default",
             universe=universe,

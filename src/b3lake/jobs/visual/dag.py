@@ -50,7 +50,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from b3lake.errors import ConfigError
-from b3lake.jobs.refine import schemas, transform
+from b3lake.jobs.refine import schemas
+from b3lake.jobs.refine.transforms import quotes as transform
 from b3lake.lake import layout
 
 if TYPE_CHECKING:

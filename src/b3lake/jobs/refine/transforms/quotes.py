@@ -1,7 +1,10 @@
-"""The refine transform, written once in the PySpark DataFrame API: pure ``DataFrame -> DataFrame``.
+"""The quote transforms, written once in the PySpark DataFrame API: pure ``DataFrame -> DataFrame``.
+
+``refined_quotes`` (and the history layer's rows), ``refined_monthly``; their I/O is
+``steps/quotes.py``.
 
 Runs unchanged on Spark (Glue) and on SQLFrame/DuckDB (local): ``sql_api(df)`` hands back the
-``functions``/``Window`` of the engine that built the input. No I/O, no awsglue, no clock.
+``functions``/``Window`` of the engine that built the input. No I/O, no awsglue, no clock: a stored value is a function of the raw rows alone.
 
 Decisions (docs and tests rely on them):
 
@@ -134,25 +137,6 @@ def normalize_quotes(
     return rows
 
 
-def normalize_portfolio(raw: DataFrame) -> DataFrame:
-    """Raw index portfolio rows with ``dt`` (the portfolio date)."""
-    F = sql_api(raw).F  # noqa: N806
-    c = F.col
-    return raw.select(
-        c("portfolio_date").alias("dt"),
-        c("index").alias("index"),
-        c("ticker").alias("ticker"),
-        c("asset").alias("asset"),
-        c("share_type").alias("share_type"),
-        c("sector").alias("sector"),
-        c("theoretical_quantity").cast("bigint").alias("theoretical_quantity"),
-        c("participation").cast("double").alias("participation"),
-        c("segment").alias("segment"),
-        c("source_file").alias("source_file"),
-        c("line_number").cast("bigint").alias("line_number"),
-    )
-
-
 # ------------------------------------------------------------------------------------- quotes
 
 
@@ -196,10 +180,11 @@ def _group_sessions(clean: DataFrame, *, session_number: bool) -> DataFrame:
     )
 
 
-def refine_quotes(
-    clean: DataFrame, run_date: dt.date | str, *, lookback: int = LOOKBACK_SESSIONS
-) -> DataFrame:
-    """``refined_quotes`` rows (partition columns first, plus ``input_rows``) from clean rows."""
+def refine_quotes(clean: DataFrame, *, lookback: int = LOOKBACK_SESSIONS) -> DataFrame:
+    """``refined_quotes`` rows (partition columns first, plus ``input_rows``) from clean rows.
+
+    Every value is a function of the rows read: nothing depends on the run's date or the clock
+    (an incremental run and a rebuild store the same bytes)."""
     api = sql_api(clean)
     F, Window = api.F, api.Window  # noqa: N806
     c = F.col
@@ -229,7 +214,6 @@ def refine_quotes(
         ).cast("double")
         for n in MOVING_AVERAGES
     }
-    run_day = _date(F, run_date)
     # One step: close_delta and pct_change use the close_lag_1 expression itself.
     derived = {
         **{f"ma_{n}": averages[n] for n in MOVING_AVERAGES},
@@ -237,8 +221,6 @@ def refine_quotes(
         "close_delta": (c("close") - lags[1]).cast("double"),
         "pct_change": ((c("close") - lags[1]) / lags[1]).cast("double"),
         "days_since_prev_session": F.when(within(1), F.datediff(c("dt"), c("_d1"))).cast("int"),
-        "run_date": run_day,
-        "days_since_trade": F.datediff(run_day, c("dt")).cast("int"),
     }
     return lagged.select(
         *[derived[n].alias(n) if n in derived else c(n) for n in QUOTE_COLUMNS], c(INPUT_ROWS)
@@ -273,54 +255,6 @@ def refine_monthly(quotes: DataFrame) -> DataFrame:
         .alias("monthly_return"),
         F.max("high").cast("double").alias("high"),
         F.min("low").cast("double").alias("low"),
-    )
-
-
-# ---------------------------------------------------------------------------------- portfolio
-
-
-def refine_portfolio(clean: DataFrame) -> DataFrame:
-    """``refined_ibov_portfolio`` (``dt`` first) from clean portfolio rows.
-
-    One row per index, date and ticker (segment 1, by ticker, preferred; the sector filled from
-    any segment that gives it). ``weight`` is the participation in percent; ``sector_weight`` and
-    ``share_type_weight`` are its window sums per sector and per share type on that date.
-    """
-    api = sql_api(clean)
-    F, Window = api.F, api.Window  # noqa: N806
-    c = F.col
-    per_ticker = Window.partitionBy("index", "dt", "ticker")
-    one = (
-        clean.withColumn("_n", F.row_number().over(per_ticker.orderBy("segment", "line_number")))
-        .withColumn("_sector", F.max("sector").over(per_ticker))
-        .filter(c("_n") == 1)
-        .select(
-            "dt",
-            "index",
-            "ticker",
-            "asset",
-            F.coalesce(c("sector"), c("_sector")).alias("sector"),
-            "share_type",
-            c("participation").cast("double").alias("weight"),
-            c("theoretical_quantity").cast("bigint").alias("theoretical_quantity"),
-        )
-    )
-
-    def share(*by: str) -> Any:
-        exact = F.sum(c("weight").cast("decimal(38,12)")).over(Window.partitionBy(*by))
-        return exact.cast("double")
-
-    return one.select(
-        "dt",
-        "index",
-        "ticker",
-        "asset",
-        "sector",
-        "share_type",
-        "weight",
-        "theoretical_quantity",
-        share("index", "dt", "sector").alias("sector_weight"),
-        share("index", "dt", "share_type").alias("share_type_weight"),
     )
 
 

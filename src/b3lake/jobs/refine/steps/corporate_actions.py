@@ -1,25 +1,30 @@
-"""The refine job's corporate-actions step: I/O around ``corporate_actions.py`` (the PySpark logic).
+"""The corporate-actions step: I/O around ``transforms/corporate_actions.py`` (the PySpark logic).
 
-Runs after the quote partitions are written, in every run that rewrote quotes or was started by a
-``raw/corporate_actions/`` object (and in ``--mode full``). It writes four small, unpartitioned
-objects, each replaced whole (they hold one row per event, not per quote):
+Runs after the quote step (the factors read its closes) when ``raw/corporate_actions/`` or the
+quotes changed, and in ``--mode full``. It writes four small, unpartitioned objects, each replaced
+whole (they hold one row per event, not per quote):
 
 * ``refined/corporate_actions/part-0.parquet`` (``refined_corporate_actions``) and its quarantine
-  ``quarantine/refined_corporate_actions/part-0.parquet`` – rebuilt from every raw corporate-action
-  object only when the run was started by one (``--raw_key`` under ``raw/corporate_actions/``, or
-  ``--dt`` of a date holding one), in full mode, or when the table is missing; otherwise read back.
-* ``refined/corporate_action_factors/part-0.parquet`` – the adjustment factors, recomputed each
-  time (the lake's sessions decide which events apply).
-* ``refined/quality_corporate_actions/part-0.parquet`` – the cross-check findings.
+  ``quarantine/refined_corporate_actions/part-0.parquet``. A raw object lives under the date its
+  events' last date prior (``dt=…``), and the rows of a date depend on that date's objects alone
+  (the ex-date from the calendar, duplicates within one ticker and date), so the step re-reads
+  the objects of every date the change set names (changed or removed objects, of any issuer and
+  endpoint: a run coalesces many) and merges them by ``last_date_prior`` with the stored rows of
+  the other dates. Every date in full mode, or when the table is missing.
+* ``refined/corporate_action_factors/part-0.parquet``: the adjustment factors, recomputed when
+  events changed, or when the quote sessions the run rewrote hold (or precede) an ex-date (its
+  close, or whether it is a lake session, changed), or when the object is missing.
+* ``refined/quality_corporate_actions/part-0.parquet``: the cross-check findings, with them.
 
-``adjusted_quotes`` is a view over ``refined_quotes`` and the factors (``b3lake.query.views``), so
+``adjusted_quotes`` is a view over the history layer and the factors (``b3lake.query.views``), so
 a new event rewrites none of the quote partitions: cost O(events), not O(lake).
 
 The factors need the close of the session before each ex-date. They are looked up in the history
 layer (``refined/quotes_history/year=Y/``, which holds every ticker whatever ``--r6_tickers`` keeps
 in the R6 table; one object per year, row groups pruned by ticker) and cached in
-``_b3lake/cache/corporate_action_closes.parquet``; a daily run looks up again only the closes of
-the sessions it rewrote and of events it has not seen, so it reads a handful of objects.
+``_b3lake/cache/corporate_action_closes.parquet``; a run looks up again only the closes of the
+sessions it rewrote and of events it has not seen, so it reads a handful of objects. A close is
+a function of its session's raw objects, so the cache holds what a rebuild would look up.
 """
 
 from __future__ import annotations
@@ -31,17 +36,19 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from b3lake.jobs.refine import corporate_actions as logic
+from b3lake.jobs.refine import outputs
+from b3lake.jobs.refine.report import stage
+from b3lake.jobs.refine.steps import quotes
+from b3lake.jobs.refine.transforms import corporate_actions as logic
 from b3lake.lake import layout
 from b3lake.sources.corporate_actions.parse import SCHEMA as RAW_SCHEMA
 from b3lake.sources.corporate_actions.parse import SOURCE
 from b3lake.tables import arrow
 from b3lake.tables import corporate_actions as specs
+from b3lake.tables.arrow import conform
 
 if TYPE_CHECKING:
-    from b3lake.catalog import Catalog
-    from b3lake.engines import Engine
-    from b3lake.jobs.refine.job import RefineOptions, RefineReport
+    from b3lake.jobs.refine.context import StepContext
     from b3lake.storage import Storage
 
 RAW_INPUT = pa.schema([f for f in RAW_SCHEMA if f.name != "ingested_at"])
@@ -59,16 +66,16 @@ CORPORATE_ACTION_FACTORS = arrow.file_schema(specs.CORPORATE_ACTION_FACTORS)
 QUALITY_CORPORATE_ACTIONS = arrow.file_schema(specs.QUALITY_CORPORATE_ACTIONS)
 CLOSES = pa.schema([("ticker", pa.string()), ("close_date", pa.date32()), ("close", pa.float64())])
 
-#: Catalog name -> (key prefix, file schema, sort columns). Unpartitioned, one object each.
-TABLES: dict[str, tuple[str, pa.Schema, list[str]]] = {
-    spec.name: (spec.location, arrow.file_schema(spec), list(spec.sort_by)) for spec in _SPECS
-}
+#: Catalog name -> file schema of each table (unpartitioned, one object each).
+SCHEMAS: dict[str, pa.Schema] = {spec.name: arrow.file_schema(spec) for spec in _SPECS}
 PART = "part-0.parquet"
 CLOSES_KEY = f"{layout.SYSTEM}/cache/corporate_action_closes.parquet"
 
 
 def _key(name: str) -> str:
-    return TABLES[name][0] + PART
+    from b3lake import tables
+
+    return tables.table(name).location + PART
 
 
 def _read(storage: Storage, key: str) -> pa.Table | None:
@@ -79,35 +86,21 @@ def _read(storage: Storage, key: str) -> pa.Table | None:
     return pq.read_table(io.BytesIO(storage.get_bytes(key)))
 
 
-def _write_whole(
-    storage: Storage, catalog: Catalog, name: str, table: pa.Table, report: RefineReport
-) -> None:
+def _write_whole(ctx: StepContext, name: str, table: pa.Table) -> None:
     """Replace a small unpartitioned table's one object (deleted when empty); catalog it."""
     from b3lake import tables
-    from b3lake.jobs.refine.lake_io import conform
-    from b3lake.lake import parquet_io
 
-    prefix, schema, sort_by = TABLES[name]
-    table = conform(table, schema, name)
-    table = table.sort_by([(c, "ascending") for c in sort_by])
-    key = prefix + PART
-    if table.num_rows:
-        storage.put_bytes(key, parquet_io.serialize(table))
-    elif storage.exists(key):
-        storage.delete_keys([key])
-        report.objects_deleted += 1
-    report.partitions_written[name] = 1 if table.num_rows else 0
     spec = tables.table(name)
-    catalog.upsert_table(name, location=prefix, columns=list(spec.columns), partition_keys=[])
+    outputs.write(
+        ctx, spec, ctx.engine.from_arrow(conform(table, SCHEMAS[name], name)), partitions=None
+    )
 
 
 def _merged(storage: Storage, name: str, new: pa.Table, days: set[dt.date]) -> pa.Table:
     """The stored rows of ``name`` whose last date prior is not in ``days``, plus ``new``."""
     import pyarrow.compute as pc
 
-    from b3lake.jobs.refine.lake_io import conform
-
-    schema = TABLES[name][1]
+    schema = SCHEMAS[name]
     new = conform(new, schema, name)
     old = _read(storage, _key(name))
     if old is None:
@@ -138,22 +131,6 @@ def _lake_sessions(sessions: list[dt.date]) -> pa.Table:
             "prev_dt": pa.array([None, *sessions[:-1]] if sessions else [], pa.date32()),
         }
     )
-
-
-def _dates_to_refresh(
-    options: RefineOptions, raw_days: set[dt.date], storage: Storage
-) -> set[dt.date] | None:
-    """The raw dates whose events this run re-reads: ``None`` = every date (full mode, or no
-    refined table yet), the run's date when a corporate-action object started it, else none."""
-    if options.mode == "full" or (
-        raw_days and not storage.exists(_key("refined_corporate_actions"))
-    ):
-        return None
-    prefix = layout.raw_prefix(SOURCE)
-    started_by_event = options.raw_key.startswith(prefix) if options.raw_key is not None else True
-    if options.day is not None and options.day in raw_days and started_by_event:
-        return {options.day}
-    return set()
 
 
 def _lookup_closes(storage: Storage, wanted: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
@@ -208,33 +185,38 @@ def _touches_events(events: pa.Table, sessions: list[dt.date], rewritten: list[d
     return any(d in touched for d in events.column("ex_date").to_pylist())
 
 
-def run_step(
-    *,
-    engine: Engine,
-    storage: Storage,
-    catalog: Catalog,
-    options: RefineOptions,
-    sessions: list[dt.date],
-    rewritten: list[dt.date],
-    report: RefineReport,
-) -> None:
-    """Refresh the corporate-action tables (see the module docstring); no-op when nothing changed."""
-    from b3lake.jobs.refine import quality
-    from b3lake.jobs.refine.lake_io import raw_index as _raw_index
+def sources() -> tuple[str, ...]:
+    """The events, and the quotes whose closes and sessions the factors read."""
+    return (SOURCE, *quotes.sources())
 
-    raw = _raw_index(storage, SOURCE)
-    if not raw and not storage.exists(_key("refined_corporate_actions")):
+
+def run(ctx: StepContext) -> None:
+    """Refresh the corporate-action tables (see the module docstring)."""
+    with stage(ctx.report, "corporate_actions"):
+        _refresh(ctx)
+
+
+def _refresh(ctx: StepContext) -> None:
+    from b3lake.jobs.refine import quality
+
+    engine, storage, report, changes = ctx.engine, ctx.storage, ctx.report, ctx.changes
+    raw = changes.index(SOURCE)
+    stored = storage.exists(_key("refined_corporate_actions"))
+    if not raw and not stored:
         return  # a lake without corporate actions gets none of their tables (nor the views)
-    refresh = _dates_to_refresh(options, set(raw), storage)
-    if refresh is not None and not refresh and not rewritten:
-        return
+    sessions, plan = quotes.quote_plan(changes)
+    rewritten = plan.quote_sessions
+    # The raw dates whose events are re-read: None = every date.
+    refresh: set[dt.date] | None = (
+        None if changes.full or not stored else changes.changed_days(SOURCE)
+    )
     if refresh is None or refresh:
         # Rows of a date depend on that date's objects only (ex-date from the calendar,
         # duplicates within one ticker and date), so a refresh merges by last_date_prior.
         days = sorted(raw) if refresh is None else sorted(refresh)
-        keys = [k for d in days for k in sorted(raw[d])]
+        keys = changes.keys_on(SOURCE, days)
         frame = engine.read_parquet(storage, keys, RAW_INPUT)
-        raw_rows = int(frame.count())
+        raw_rows = engine.count(frame) if keys else 0
         report.raw_rows_read[SOURCE] = raw_rows
         flagged = engine.persist(logic.flag_events(frame, engine.from_arrow(_calendar_table())))
         events = engine.to_arrow(logic.clean_events(flagged))
@@ -249,8 +231,8 @@ def run_step(
         if refresh is not None:
             events = _merged(storage, "refined_corporate_actions", events, refresh)
             bad = _merged(storage, "quarantine_corporate_actions", bad, refresh)
-        _write_whole(storage, catalog, "refined_corporate_actions", events, report)
-        _write_whole(storage, catalog, "quarantine_corporate_actions", bad, report)
+        _write_whole(ctx, "refined_corporate_actions", events)
+        _write_whole(ctx, "quarantine_corporate_actions", bad)
     else:
         events = _read(storage, _key("refined_corporate_actions"))
         if events is None:
@@ -267,17 +249,18 @@ def run_step(
     events_df = engine.from_arrow(events)
     lake_df = engine.from_arrow(_lake_sessions(sessions))
     needed = engine.to_arrow(logic.event_closes(events_df, lake_df))
-    cache = None if options.mode == "full" else _read(storage, CLOSES_KEY)
+    cache = None if changes.full else _read(storage, CLOSES_KEY)
     known: dict[tuple[str, dt.date], Any] = {}
     if cache is not None:
         known = {(r["ticker"], r["close_date"]): r["close"] for r in cache.to_pylist()}
     fresh = set(rewritten)
     pairs = list(zip(needed["ticker"].to_pylist(), needed["close_date"].to_pylist(), strict=True))
     lookup = [(t, d) for t, d in pairs if d in fresh or (t, d) not in known]
+    looked = set(lookup)
     rows = [
         {"ticker": t, "close_date": d, "close": known[(t, d)]}
         for t, d in pairs
-        if (t, d) not in set(lookup)
+        if (t, d) not in looked
     ]
     rows += _lookup_closes(storage, lookup)
     closes = pa.Table.from_pylist(rows, schema=CLOSES).sort_by(
@@ -291,5 +274,5 @@ def run_step(
     finding_rows = engine.to_arrow(logic.findings(events_df, lake_df, closes_df))
     report.refined_rows["corporate_action_factors"] = factor_rows.num_rows
     report.refined_rows["quality_corporate_actions"] = finding_rows.num_rows
-    _write_whole(storage, catalog, "corporate_action_factors", factor_rows, report)
-    _write_whole(storage, catalog, "quality_corporate_actions", finding_rows, report)
+    _write_whole(ctx, "corporate_action_factors", factor_rows)
+    _write_whole(ctx, "quality_corporate_actions", finding_rows)

@@ -51,8 +51,6 @@ ENDPOINT_PRIORITY = {"GetListedCashDividends": 1, "GetListedSupplementCompany": 
 PERCENT_TOLERANCE = 5e-7 + 1e-9
 #: Closes are printed in cents.
 CLOSE_TOLERANCE = 0.005 + 1e-9
-JUMP_HIGH = 1.8
-JUMP_LOW = 0.55
 
 #: Columns of ``refined_corporate_actions`` (and, with rule and reason, of its quarantine).
 EVENT_COLUMNS = (
