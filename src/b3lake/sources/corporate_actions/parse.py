@@ -106,6 +106,10 @@ _ISSUER = re.compile(r"^[A-Z0-9]{4}$")
 _ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
 
 
+class NoCompany(FetchError):
+    """B3 knows no company for the issuer code asked (an empty list, or an empty body)."""
+
+
 @dataclass(frozen=True)
 class Body:
     """One endpoint's decoded JSON (all pages merged), where it came from and what it names."""
@@ -251,7 +255,7 @@ def endpoint_of(doc: Any, *, source: str) -> str:
     ):
         return SUPPLEMENT
     if isinstance(doc, list) and not doc:
-        raise FetchError("empty list: B3 knows no company for this request", source=source)
+        raise NoCompany("empty list: B3 knows no company for this request", source=source)
     raise ParseError(
         f"neither a {CASH_DIVIDENDS} nor a {SUPPLEMENT} body",
         source=source,
