@@ -162,3 +162,14 @@ def test_extract_lands_one_object_a_session(tmp_path: Path) -> None:
     ]
     day = dt.date(2026, 9, 11)
     assert registry.get("curves").scheduled(day, Settings()) == [("curves", {"date": day})]
+
+
+def test_a_file_of_a_day_that_is_not_a_session_lands_with_a_finding() -> None:
+    from b3lake.sources.base import findings_of
+
+    saturday = SAMPLE_2026.read_text(encoding="latin-1").replace("20260911", "20260912")
+    table = parse_taxa_swap(saturday.encode("latin-1"), source_name="TS.txt")
+    assert table.num_rows == 4
+    (found,) = findings_of(table)
+    assert "2026-09-12, which is not a B3 session" in str(found) and found.field == "date"
+    assert findings_of(parse_taxa_swap(SAMPLE_2026.read_bytes(), source_name="t")) == []

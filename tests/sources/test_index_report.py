@@ -118,3 +118,13 @@ def test_extract_lands_the_session(tmp_path: Path) -> None:
 
     report = Pipeline(Settings(lake=str(tmp_path / "lake"))).extract("index_report", files=[REPORT])
     assert [w.key for w in report.writes] == ["raw/index_report/dt=2021-04-23/part-0.parquet"]
+
+
+def test_a_report_of_a_day_that_is_not_a_session_lands_with_a_finding() -> None:
+    from b3lake.sources.base import findings_of
+
+    table = parse_index_report(
+        _edited("<Dt>2021-04-23</Dt>", "<Dt>2021-04-24</Dt>"), source_name="x"
+    )
+    (found,) = findings_of(table)
+    assert found.field == "TradDt/Dt" and "2021-04-24, which is not a B3 session" in str(found)

@@ -34,7 +34,8 @@ Strict: a line that is not 72 characters, a field that is not digits where digit
 impossible date, a sign other than ``+``/``-``, a vertex type other than ``F``/``M``, more business
 days than calendar days, lines of another date than the first, a sequence that does not increase,
 a curve with the same calendar day twice: each is a ParseError naming the file, the line and the
-field. Nothing of such a file is landed.
+field. Nothing of such a file is landed. A file of a day that is not a B3 session lands with a
+finding (``base.off_calendar``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import pyarrow as pa
 
 from b3lake.errors import FetchError, ParseError
 from b3lake.sources.archive import NoFile, member
+from b3lake.sources.base import off_calendar, with_findings
 
 __all__ = ["RECORD_LENGTH", "SCHEMA", "NoFile", "parse_taxa_swap", "unpack"]
 
@@ -219,4 +221,6 @@ def parse_taxa_swap(
             columns[name].append(value)
     stamp = _stamp(ingested_at)
     columns["ingested_at"] = [stamp] * len(lines)
-    return pa.Table.from_pydict(columns, schema=SCHEMA)
+    table = pa.Table.from_pydict(columns, schema=SCHEMA)
+    assert first_date is not None
+    return with_findings(table, off_calendar(first_date, source=source, field="date"))

@@ -12,7 +12,8 @@ constituents. The same file lists ETFs' indicative values (``IOPVInf``) and BDR 
 Strict: not XML, another business file (``BizGrpTp`` other than ``BVBG.087.01``), no trade date,
 an index without a ticker, a price that is not a plain decimal, a missing open/low/high/close, a
 low above the open or close or a high below them, the same ticker twice: each is a ParseError
-naming the file, the XML line of the ``IndxInf`` (or of the field) and the field (its path).
+naming the file, the XML line of the ``IndxInf`` (or of the field) and the field (its path). A
+report of a day that is not a B3 session lands with a finding (``base.off_calendar``).
 Line numbers come from expat (the standard library's parser, which also refuses entity
 expansion attacks); the tree is small (a few thousand elements).
 """
@@ -29,6 +30,7 @@ import pyarrow as pa
 
 from b3lake.errors import FetchError, ParseError
 from b3lake.sources.archive import member
+from b3lake.sources.base import off_calendar, with_findings
 
 BUSINESS_FILE = "BVBG.087.01"
 
@@ -228,4 +230,6 @@ def parse_index_report(
     stamp = _stamp(ingested_at)
     columns = {f.name: [r.get(f.name) for r in rows] for f in SCHEMA if f.name != "ingested_at"}
     columns["ingested_at"] = [stamp] * len(rows)
-    return pa.Table.from_pydict(columns, schema=SCHEMA)
+    table = pa.Table.from_pydict(columns, schema=SCHEMA)
+    found = off_calendar(day, source=source, line=date_node.line, field="TradDt/Dt")
+    return with_findings(table, found)
