@@ -13,6 +13,7 @@ import pytest
 import responses
 
 from b3lake.errors import FetchError, ParseError
+from b3lake.sources.archive import NoFile
 from b3lake.sources.curves import client
 from b3lake.sources.curves.parse import parse_taxa_swap, unpack
 
@@ -74,7 +75,7 @@ def test_every_vertex_is_read_exactly() -> None:
 def test_b3s_archive_is_unpacked_and_an_empty_one_is_no_file() -> None:
     text = SAMPLE_2026.read_bytes()
     assert unpack(b3_archive(text, dt.date(2026, 9, 11)), source="TS260911.ex_") == text
-    with pytest.raises(client.NoFile, match="no file for this session"):
+    with pytest.raises(NoFile, match="no file for this session"):
         unpack(EMPTY_ZIP, source="TS260912.ex_")
     with pytest.raises(FetchError, match="HTML"):
         unpack(b"<html>erro</html>", source="x")

@@ -108,7 +108,7 @@ def test_fetch_replays_b3s_archive() -> None:
     empty, missing = client.fetch_index_report(dt.date(2021, 4, 24), sleep=lambda _: None)
     assert empty.num_rows == 0 and missing == ["IR210424.zip"]
     responses.get(client.index_report_url(dt.date(2021, 4, 26)), body=REPORT.read_bytes())
-    with pytest.raises(FetchError, match="served the report of 2021-04-23"):
+    with pytest.raises(FetchError, match="served the file of 2021-04-23"):
         client.fetch_index_report(dt.date(2021, 4, 26), sleep=lambda _: None)
 
 

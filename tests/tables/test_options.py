@@ -92,7 +92,7 @@ def test_the_isin_spells_the_underlying_when_it_did_not_trade() -> None:
 
     from b3lake.engines import default_engine
     from b3lake.sources.cotahist import parse_cotahist
-    from b3lake.tables.options import refine_options
+    from b3lake.tables.transforms.options import refine_options
 
     raw = parse_cotahist(DAILY, source_name=DAILY.name)
     raw = raw.filter(pc.invert(pc.equal(raw["codneg"], "ABEV3")))

@@ -12,15 +12,32 @@ recent sessions; healthy answers take ~20 s; a session without the file is an em
 bytes), which :func:`member` reports as :class:`NoFile` (the caller lists it as missing); and
 it sometimes answers 200 with an empty body (``http.EmptyBody``, not retried: the next
 scheduled run asks again).
+
+:func:`fetch_session_file` is the download of one such file (the shared HTTP policy, a missing
+file reported as missing, a file of another session refused), and :class:`SessionFileSource` the
+declaration both daily-file sources share (``curves``, ``index_report``). The module imports only
+the standard library at import time (source declarations stay light).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import io
+import time
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from b3lake.errors import FetchError, ParseError
+from b3lake.errors import FetchError, ParseError, SourceError
+from b3lake.sources.base import Fetched, Param, Request, split_by_date
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import requests
+
+    from b3lake.settings import Settings
 
 BASE_URL = "https://www.b3.com.br/pesquisapregao/download"
 TIMEOUT = 90.0  # healthy answers take ~20 s (brasa)
@@ -83,3 +100,96 @@ def member(
             what=what,
             depth=depth + 1,
         )
+
+
+#: ``parse(body, source_name=..., ingested_at=...) -> pa.Table`` with a ``date`` column.
+Parser = Callable[..., "pa.Table"]
+
+
+def fetch_session_file(
+    day: dt.date,
+    name: str,
+    parse: Parser,
+    schema: pa.Schema,
+    *,
+    session: requests.Session | None = None,
+    timeout: float = TIMEOUT,
+    retries: int = 3,
+    backoff_seconds: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    ingested_at: dt.datetime | None = None,
+) -> tuple[pa.Table, list[str]]:
+    """The rows of file ``name`` of session ``day`` and, when B3 has none, ``[name]`` missing."""
+    from b3lake.sources.http import get_bytes
+
+    url = download_url(name)
+    body = get_bytes(
+        url,
+        session=session,
+        timeout_seconds=timeout,
+        retries=retries,
+        backoff_seconds=backoff_seconds,
+        sleep=sleep,
+    )
+    try:
+        table = parse(body, source_name=url, ingested_at=ingested_at)
+    except NoFile:
+        return schema.empty_table(), [name]
+    found = sorted(set(table["date"].to_pylist()))
+    if found != [day]:
+        raise FetchError(
+            f"asked for {day}, B3 served the file of {found[0]}", source=url, field="date"
+        )
+    return table, []
+
+
+class SessionFileSource:
+    """A source of one B3 file a session from "Pesquisa por pregão": its ``parse`` module holds
+    ``SCHEMA`` and the parser named :attr:`parser`, its ``client`` module ``file_name(day)`` and
+    the fetch named :attr:`fetcher` (``fetch(day) -> (table, missing)``). Lands
+    ``raw/<raw>/dt=<session>/part-0.parquet``; the daily extract asks for the session."""
+
+    name: str
+    raw: str
+    summary: str
+    example: str
+    file_help: str
+    package: str  # the source's package: b3lake.sources.curves
+    parser: str
+    fetcher: str
+    params = (Param("date", "The session whose file to download (YYYY-MM-DD).", kind="date"),)
+    merge_key = None
+    land_each_input = True
+
+    def _module(self, name: str) -> Any:
+        return importlib.import_module(f"{self.package}.{name}")
+
+    def raw_schema(self) -> pa.Schema:
+        schema: pa.Schema = self._module("parse").SCHEMA
+        return schema
+
+    def parse(self, path: Path, request: Request) -> pa.Table:
+        table: pa.Table = getattr(self._module("parse"), self.parser)(
+            path.read_bytes(), source_name=path.name
+        )
+        return table
+
+    def fetch(self, request: Request) -> Fetched:
+        day = request["date"]
+        if day is None:
+            raise SourceError("give --date (or --file)", field="date")
+        client = self._module("client")
+        table, missing = getattr(client, self.fetcher)(day)
+        return Fetched(table, input=client.file_name(day), missing=missing)
+
+    def groups(self, table: pa.Table) -> list[pa.Table]:
+        return [table]
+
+    def split(self, table: pa.Table) -> dict[dt.date, pa.Table]:
+        return split_by_date(table, "date")
+
+    def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
+        return "part-0"
+
+    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+        return [(self.name, {"date": day})]

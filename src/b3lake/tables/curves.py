@@ -9,28 +9,9 @@ as a double (the nearest double to B3's 7-decimal value; the raw layer keeps it 
 
 from __future__ import annotations
 
-from typing import Any
-
 from b3lake.tables.spec import TableSpec
 
 RAW = "taxa_swap"
-
-
-def refine_curves(inputs: dict[str, Any]) -> Any:
-    from b3lake.engines import sql_api
-
-    raw = inputs[RAW]
-    F = sql_api(raw).F  # noqa: N806
-    return raw.select(
-        F.col("date").alias("dt"),
-        F.col("curve"),
-        F.col("description"),
-        F.col("business_days").cast("int").alias("business_days"),
-        F.col("calendar_days").cast("int").alias("calendar_days"),
-        F.col("rate").cast("double").alias("rate"),
-        F.col("vertex_type"),
-        F.col("vertex"),
-    )
 
 
 REFINED_CURVES = TableSpec(
@@ -50,5 +31,5 @@ REFINED_CURVES = TableSpec(
     ),
     sort_by=("curve", "calendar_days"),
     inputs=(RAW,),
-    refine=refine_curves,
+    refine="b3lake.tables.transforms.curves:refine_curves",
 )

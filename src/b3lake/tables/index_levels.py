@@ -1,8 +1,8 @@
 """``refined_index_levels`` (one close per index and session) and ``quality_index_levels``.
 
 Both are refined by the job generically from ``raw/index_levels/`` (``TableSpec.inputs`` and
-``refine``, by ``dt``), with the same flagging (:func:`flag_levels`), so every raw row is in
-exactly one of them (tests reconcile the counts):
+``refine``, by ``dt``), with the same flagging (``transforms.index_levels.flag_levels``), so
+every raw row is in exactly one of them (tests reconcile the counts):
 
 * a row whose close is null is a B3 session inside the published range with an empty cell in
   B3's grid (the parser lands it so): ``missing_session``;
@@ -23,69 +23,9 @@ values at most, never the rows), so the refine stays one PySpark-API plan on bot
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from b3lake.tables.spec import TableSpec
 
 RAW = "index_levels"
-MISSING_SESSION = "missing_session"
-NOT_A_SESSION = "not_a_session"
-REASONS = {
-    MISSING_SESSION: "a B3 session inside the published range with no value in B3's grid",
-    NOT_A_SESSION: "B3 published a value on a day that is not a B3 session",
-}
-
-
-def non_sessions(days: list[dt.date]) -> list[dt.date]:
-    """The days the B3 calendar says are not sessions (days outside its range are not judged)."""
-    from b3lake.sources import calendar
-
-    first, last = calendar.calendar_range()
-    return sorted(d for d in days if first <= d <= last and not calendar.is_session(d))
-
-
-def flag_levels(raw: Any) -> Any:
-    """The raw rows with ``dt`` and their ``rule``/``reason`` (null for a clean close)."""
-    from b3lake.engines import sql_api
-
-    F = sql_api(raw).F  # noqa: N806
-    days = [row[0] for row in raw.select("date").distinct().collect()]
-    off = non_sessions([d.date() if isinstance(d, dt.datetime) else d for d in days])
-    on_off_day = F.col("date").isin(*[F.lit(d) for d in off]) if off else F.lit(False)
-    rule = F.when(F.col("close").isNull(), F.lit(MISSING_SESSION)).when(
-        on_off_day, F.lit(NOT_A_SESSION)
-    )
-    reason = F.when(F.col("close").isNull(), F.lit(REASONS[MISSING_SESSION])).when(
-        on_off_day, F.lit(REASONS[NOT_A_SESSION])
-    )
-    return raw.select(
-        F.col("date").alias("dt"),
-        F.col("index"),
-        F.col("close"),
-        F.col("close_text"),
-        F.col("cell"),
-        F.col("source_file"),
-        F.col("line_number"),
-        rule.alias("rule"),
-        reason.alias("reason"),
-    )
-
-
-def refine_levels(inputs: dict[str, Any]) -> Any:
-    from b3lake.engines import sql_api
-
-    flagged = flag_levels(inputs[RAW])
-    F = sql_api(flagged).F  # noqa: N806
-    return flagged.filter(F.col("rule").isNull()).select("dt", "index", "close")
-
-
-def refine_quality(inputs: dict[str, Any]) -> Any:
-    from b3lake.engines import sql_api
-
-    flagged = flag_levels(inputs[RAW])
-    F = sql_api(flagged).F  # noqa: N806
-    return flagged.filter(F.col("rule").isNotNull())
 
 
 REFINED_INDEX_LEVELS = TableSpec(
@@ -96,7 +36,7 @@ REFINED_INDEX_LEVELS = TableSpec(
     columns=(("index", "string"), ("close", "double")),
     sort_by=("index",),
     inputs=(RAW,),
-    refine=refine_levels,
+    refine="b3lake.tables.transforms.index_levels:refine_levels",
 )
 
 QUALITY_INDEX_LEVELS = TableSpec(
@@ -117,5 +57,5 @@ QUALITY_INDEX_LEVELS = TableSpec(
     ),
     sort_by=("index", "rule", "source_file", "line_number"),
     inputs=(RAW,),
-    refine=refine_quality,
+    refine="b3lake.tables.transforms.index_levels:refine_quality",
 )

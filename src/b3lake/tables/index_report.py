@@ -7,30 +7,10 @@ against the index statistics' (``refined_index_levels``) by the ``quality_index_
 
 from __future__ import annotations
 
-from typing import Any
-
 from b3lake.tables.spec import TableSpec
 
 RAW = "index_report"
 PRICES = ("open", "low", "high", "average", "previous_close", "close", "index_value")
-
-
-def refine_index_report(inputs: dict[str, Any]) -> Any:
-    from b3lake.engines import sql_api
-
-    raw = inputs[RAW]
-    F = sql_api(raw).F  # noqa: N806
-    return raw.select(
-        F.col("date").alias("dt"),
-        F.col("index"),
-        F.col("description"),
-        *[F.col(c) for c in PRICES],
-        F.col("oscillation"),
-        F.col("settlement_value"),
-        *[F.col(c).cast("int").alias(c) for c in ("rising", "falling", "stable")],
-        F.col("security_id"),
-    )
-
 
 REFINED_INDEX_REPORT = TableSpec(
     name="refined_index_report",
@@ -51,5 +31,5 @@ REFINED_INDEX_REPORT = TableSpec(
     ),
     sort_by=("index",),
     inputs=(RAW,),
-    refine=refine_index_report,
+    refine="b3lake.tables.transforms.index_report:refine_index_report",
 )

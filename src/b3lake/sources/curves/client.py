@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from b3lake.errors import FetchError
-from b3lake.sources.archive import TIMEOUT, NoFile, download_url
+from b3lake.sources.archive import TIMEOUT, download_url, fetch_session_file
 from b3lake.sources.curves.parse import SCHEMA, parse_taxa_swap
-from b3lake.sources.http import get_bytes
 
 if TYPE_CHECKING:
     import requests
@@ -45,22 +43,15 @@ def fetch_taxa_swap(
     ingested_at: dt.datetime | None = None,
 ) -> tuple[pa.Table, list[str]]:
     """The curves of session ``day`` and, when B3 has no file for it, ``[file name]`` missing."""
-    url = taxa_swap_url(day)
-    body = get_bytes(
-        url,
+    return fetch_session_file(
+        day,
+        file_name(day),
+        parse_taxa_swap,
+        SCHEMA,
         session=session,
-        timeout_seconds=timeout,
+        timeout=timeout,
         retries=retries,
         backoff_seconds=backoff_seconds,
         sleep=sleep,
+        ingested_at=ingested_at,
     )
-    try:
-        table = parse_taxa_swap(body, source_name=url, ingested_at=ingested_at)
-    except NoFile:
-        return SCHEMA.empty_table(), [file_name(day)]
-    found = set(table["date"].to_pylist())
-    if found != {day}:
-        raise FetchError(
-            f"asked for {day}, B3 served the file of {sorted(found)[0]}", source=url, field="date"
-        )
-    return table, []

@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from b3lake.errors import FetchError
-from b3lake.sources.archive import TIMEOUT, NoFile, download_url
-from b3lake.sources.http import get_bytes
+from b3lake.sources.archive import TIMEOUT, download_url, fetch_session_file
 from b3lake.sources.index_report.parse import SCHEMA, parse_index_report
 
 if TYPE_CHECKING:
@@ -43,20 +41,15 @@ def fetch_index_report(
     ingested_at: dt.datetime | None = None,
 ) -> tuple[pa.Table, list[str]]:
     """The indices of session ``day`` and, when B3 has no file for it, ``[file name]`` missing."""
-    url = index_report_url(day)
-    body = get_bytes(
-        url,
+    return fetch_session_file(
+        day,
+        file_name(day),
+        parse_index_report,
+        SCHEMA,
         session=session,
-        timeout_seconds=timeout,
+        timeout=timeout,
         retries=retries,
         backoff_seconds=backoff_seconds,
         sleep=sleep,
+        ingested_at=ingested_at,
     )
-    try:
-        table = parse_index_report(body, source_name=url, ingested_at=ingested_at)
-    except NoFile:
-        return SCHEMA.empty_table(), [file_name(day)]
-    found = table["date"][0].as_py()
-    if found != day:
-        raise FetchError(f"asked for {day}, B3 served the report of {found}", source=url)
-    return table, []
