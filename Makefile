@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LAKE   ?= lake
 PYTEST_ARGS ?=
 
-.PHONY: run test package lint typecheck clean tools bench
+.PHONY: run test package lint typecheck clean tools bench property
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,20 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	.venv-checkov/bin/python -m pip install -q --upgrade pip
 	.venv-checkov/bin/pip install -q 'checkov>=3.2,<4'
 
+# The IAM policy evaluator of tests/aws (Node + @cloud-copilot/iam-simulate, pinned by its
+# package-lock.json); Node from Debian's packages when the machine has none.
+IAM_SIM := tests/aws/iam/node_modules/@cloud-copilot/iam-simulate/package.json
+$(IAM_SIM): tests/aws/iam/package.json tests/aws/iam/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "no npm and no root apt-get: the IAM permission tests will skip"; fi; }
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/aws/iam --no-audit --no-fund --silent && touch $@; fi
+
 # Headless Chromium for the report's browser test (Debian package); the test skips with a
 # visible reason when it cannot be installed.
-tools: .venv-checkov/bin/checkov
+tools: .venv-checkov/bin/checkov $(IAM_SIM)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
@@ -52,6 +63,12 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_history.py --years 20 --r6 100
 	$(BIN)/python benchmarks/bench_burst.py --sessions 500
 	$(BIN)/python benchmarks/bench_corporate_actions.py
+	$(MAKE) property
+
+# The incremental = full property with many random landing histories (CI runs 5, derandomised).
+property: $(VENV)/.dev-installed
+	B3LAKE_PROPERTY_EXAMPLES=$${B3LAKE_PROPERTY_EXAMPLES:-200} B3LAKE_PROPERTY_SEED=random \
+	  $(BIN)/python -m pytest -p no:cacheprovider -q tests/jobs/test_incremental_equals_full.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests benchmarks scripts

@@ -33,7 +33,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-RUN_DATE = "2026-01-02"
 STATE = "_bench/corporate_actions.json"
 ROWS = "_bench/corporate_actions_rows.json"
 
@@ -54,7 +53,7 @@ def _run(lake: Path, **arguments: str):  # type: ignore[no-untyped-def]
     from b3lake.jobs.refine.job import main
     from b3lake.launchers.local import glue_argv
 
-    args = {"lake": str(lake), "run_date": RUN_DATE, **arguments}
+    args = {"lake": str(lake), **arguments}
     return main(glue_argv("b3lake-refine", "jr_bench_ca", args))
 
 

@@ -38,7 +38,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-RUN_DATE = "2026-01-02"
 GB = 1e9
 
 
@@ -186,7 +185,7 @@ def _job(lake: Path, args: dict[str, str], *, counted: bool = True) -> dict[str,
     catalog = LocalCatalog(storage)  # type: ignore[arg-type]
     start = time.perf_counter()
     report = main(
-        glue_argv("b3lake-refine", "jr_bench", {"lake": str(lake), "run_date": RUN_DATE, **args}),
+        glue_argv("b3lake-refine", "jr_bench", {"lake": str(lake), **args}),
         storage=storage,  # type: ignore[arg-type]
         catalog=catalog,
     )

@@ -41,7 +41,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "COTAHIST_A2021.ZIP"
-RUN_DATE = "2026-01-02"
 
 
 # ---------------------------------------------------------------------------- data generation
@@ -247,7 +246,6 @@ def run_pandas(lake: Path) -> dict[str, float]:
     g["days_since_prev_session"] = (g.dt - prev).dt.days.where(within[1])
     g["close_delta"] = g.close - g.close_lag_1
     g["pct_change"] = g.close_delta / g.close_lag_1
-    g["days_since_trade"] = (pd.Timestamp(RUN_DATE) - pd.to_datetime(g.dt)).dt.days
     g["month"] = pd.to_datetime(g.dt).dt.strftime("%Y-%m")
     m = g.groupby(["ticker", "month"], sort=False).agg(
         sessions=("close", "size"),
@@ -336,9 +334,7 @@ SELECT dt, ticker, source, isin, name, open, high, low, close, avg_price, volume
        CASE WHEN _s - _s3 <= 21 THEN _c3 END AS close_lag_3,
        close - lag1 AS close_delta, (close - lag1) / lag1 AS pct_change,
        CASE WHEN _s - _s1 <= 21 THEN datediff('day', _d1, dt)::INT END
-         AS days_since_prev_session,
-       DATE '{run_date}' AS run_date,
-       datediff('day', dt, DATE '{run_date}')::INT AS days_since_trade, input_rows
+         AS days_since_prev_session, input_rows
 FROM x
 """
 
@@ -376,11 +372,7 @@ def _hand_sql(con, lake: Path) -> tuple[object, object]:  # type: ignore[no-unty
     def total(n: int) -> str:
         return " + ".join(f"_c{k}" for k in range(1, n))
 
-    con.execute(
-        QUOTES_SQL.format(
-            lags=lags, sum5=total(5), sum7=total(7), sum21=total(21), run_date=RUN_DATE
-        )
-    )
+    con.execute(QUOTES_SQL.format(lags=lags, sum5=total(5), sum7=total(7), sum21=total(21)))
     quotes = con.execute("SELECT * FROM quotes").to_arrow_table()
     monthly = con.execute(MONTHLY_SQL).to_arrow_table()
     return quotes, monthly
@@ -407,7 +399,7 @@ def run_job(lake: Path) -> dict[str, float]:
     for folder in ("refined", "quarantine", "_b3lake/catalog"):
         shutil.rmtree(lake / folder, ignore_errors=True)
     start = time.perf_counter()
-    args = {"lake": str(lake), "run_date": RUN_DATE, "mode": "full"}
+    args = {"lake": str(lake), "mode": "full"}
     report = main(glue_argv("b3lake-refine", "jr_bench", args))
     seconds = time.perf_counter() - start
     keys = LocalStorage(lake).list_keys("refined/quotes/")
@@ -434,7 +426,7 @@ def run_daily(lake: Path) -> dict[str, float]:
 
     last = max(_raw_index(LocalStorage(lake), "cotahist"))
     start = time.perf_counter()
-    args = {"lake": str(lake), "run_date": RUN_DATE, "mode": "incremental", "dt": last.isoformat()}
+    args = {"lake": str(lake), "mode": "incremental", "dt": last.isoformat()}
     report = main(glue_argv("b3lake-refine", "jr_bench_daily", args))
     return {
         "seconds": time.perf_counter() - start,

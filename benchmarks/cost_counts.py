@@ -129,7 +129,7 @@ def scenario(name: str, sessions: int, tickers: int, new_code: bool) -> dict[str
             from b3lake.launchers.local import glue_argv
 
             counter.add("glue:JobRun")
-            args = {**defaults, "--mode": "full", "--run_date": str(ordered[-1][0])}
+            args = {**defaults, "--mode": "full"}
             queue.executed.append(
                 B.Executed(
                     SimpleNamespace(id="full"),  # type: ignore[arg-type]

@@ -7,7 +7,9 @@
 
 What it writes (names are a contract with infra/, see dist/manifest.json):
 
-    dist/b3lake-<version>-py3-none-any.whl  the package, given to Glue via --additional-python-modules
+    dist/b3lake-<version>-py3-none-any.whl  the package, given to Glue via --additional-python-modules; its
+                                             requirements pin what Glue 5.0 provides to Glue's own versions
+                                             (scripts/glue-5.0-provided-modules.txt) and leave out the CLI's
     dist/glue/glue_refine.py                 copy of src/b3lake/jobs/glue_refine.py, the Glue entry script
     dist/lambda/trigger.zip                  the b3lake sources only (the trigger needs stdlib + boto3)
     dist/lambda/extract.zip                  b3lake + the pure-Python dependencies that neither the Lambda runtime
@@ -36,6 +38,7 @@ import time
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]  # the project to package (--root overrides it)
 
@@ -68,8 +71,22 @@ PROVIDED_IN_LAMBDA = frozenset(
 )
 # Project dependencies only the CLI uses.
 CLI_ONLY = frozenset({"typer", "rich"})
-# Lambda's limit is 250 MB unzipped for the function and its layers together; the pandas layer takes most of it.
-EXTRACT_UNZIPPED_BUDGET = 60 * 1024 * 1024
+# Lambda's limit is 250 MB unzipped for the function and all its layers together (Lambda quotas, "Deployment
+# package (.zip file archive) size"); the service counts it as 262,144,000 bytes ("Layers consume more than the
+# available size of 262144000 bytes", its CreateFunction error). The AWS SDK for pandas layer is the largest part:
+# its maintainers measured 154 MiB unzipped for the Python 3.9 x86_64 layer of 2.17
+# (github.com/aws/aws-sdk-pandas/discussions/1727), and the 3.x layers for Python 3.11 grew (pyarrow 18, numpy 2;
+# the zip alone is 50.5 MB for 3.11.0, its release asset awswrangler-layer-3.11.0-py3.11.zip). We budget the layer
+# at 200 MiB, above both, which leaves the extract zip 50 MiB; docs/deploy.md's first deploy checklist says how
+# to read the deployed layer's real size.
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+PANDAS_LAYER_UNZIPPED = 200 * 2**20
+EXTRACT_UNZIPPED_BUDGET = LAMBDA_UNZIPPED_LIMIT - PANDAS_LAYER_UNZIPPED
+
+# Glue 5.0 (Python 3.11, Amazon Linux 2023, x86_64) and the modules it provides, from AWS's documentation.
+GLUE_PLATFORM = "manylinux2014_x86_64"
+GLUE_PYTHON = "3.11"
+GLUE_PROVIDED_LIST = Path(__file__).resolve().parent / "glue-5.0-provided-modules.txt"
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can store
 FILE_MODE = 0o644
@@ -212,6 +229,7 @@ def build_wheel(root: Path, out: Path, epoch: int) -> Path:
         for old in out.glob("b3lake-*-py3-none-any.whl"):
             old.unlink()
         shutil.copyfile(built[0], target)
+    pin_wheel_requirements(target, glue_requirements(root))
     normalize_zip(target, epoch)
     return target
 
@@ -246,6 +264,121 @@ def extract_requirements(root: Path) -> list[str]:
         if _normalize_name(name) not in PROVIDED_IN_LAMBDA | CLI_ONLY:
             reqs.append(spec)
     return reqs
+
+
+def glue_provided(path: Path = GLUE_PROVIDED_LIST) -> dict[str, str]:
+    """Glue 5.0's provided modules, normalised name -> version, from the checked-in list."""
+    out = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            out[_normalize_name(name)] = version.strip()
+    return out
+
+
+def _requirement(spec: str) -> Any:
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # pip's own copy
+        from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
+    return Requirement(spec)
+
+
+def glue_requirements(root: Path, provided: dict[str, str] | None = None) -> list[str]:
+    """The Glue wheel's requirements: the project's dependencies without the CLI's, each one Glue 5.0
+    provides pinned to exactly Glue's version (PackageError if that version is outside the project's
+    range), the others as the project declares them."""
+    provided = glue_provided() if provided is None else provided
+    out = []
+    for spec in project_metadata(root).get("dependencies", []):
+        req = _requirement(spec)
+        name = _normalize_name(req.name)
+        if name in CLI_ONLY:
+            continue
+        if name in provided:
+            version = provided[name]
+            if not req.specifier.contains(version, prereleases=True):
+                raise PackageError(
+                    f"Glue 5.0 provides {req.name} {version}, outside pyproject's {spec!r}: pip would "
+                    "replace Glue's own copy at every run; widen the range or pin another Glue version"
+                )
+            out.append(f"{req.name}=={version}")
+        else:
+            out.append(spec)
+    return out
+
+
+def glue_conflicts(pins: list[str], provided: dict[str, str] | None = None) -> list[str]:
+    """The pins (name==version) that would make pip replace a module Glue 5.0 provides."""
+    provided = glue_provided() if provided is None else provided
+    bad = []
+    for pin in pins:
+        name, _, version = pin.partition("==")
+        key = _normalize_name(name)
+        if key in provided and provided[key] != version:
+            bad.append(f"{pin} (Glue 5.0 provides {provided[key]})")
+    return bad
+
+
+def resolve_glue_dependencies(requirements: list[str], workdir: Path) -> list[str]:
+    """What pip installs on Glue 5.0 for the wheel, resolved here for Glue's platform with every provided module
+    constrained to Glue's version: name==version of each distribution Glue does not provide."""
+    provided = glue_provided()
+    constraints = workdir / "glue-constraints.txt"
+    constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
+    report = workdir / "glue-report.json"
+    _run(
+        [
+            sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+            "--report", str(report), "--target", str(workdir / "unused-glue"),
+            "--platform", GLUE_PLATFORM, "--python-version", GLUE_PYTHON,
+            "--implementation", "cp", "--only-binary=:all:", "-c", str(constraints), *requirements,
+        ],
+        "resolving the Glue job's dependencies",
+    )  # fmt: skip
+    pins = []
+    for item in json.loads(report.read_text())["install"]:
+        name, version = item["metadata"]["name"], item["metadata"]["version"]
+        if _normalize_name(name) not in provided:
+            pins.append(f"{name}=={version}")
+    conflicts = glue_conflicts(pins, provided)
+    if conflicts:
+        raise PackageError(f"the Glue job would replace Glue 5.0's own modules: {conflicts}")
+    return sorted(pins, key=str.lower)
+
+
+def pin_wheel_requirements(wheel: Path, requirements: list[str]) -> None:
+    """Replace the wheel's unconditional Requires-Dist lines (METADATA) with ``requirements``;
+    RECORD gets METADATA's new hash and size. Extras' requirements are kept."""
+    import base64
+
+    with zipfile.ZipFile(wheel) as zf:
+        members = {i.filename: zf.read(i.filename) for i in zf.infolist() if not i.is_dir()}
+    meta_name = next(n for n in members if n.endswith(".dist-info/METADATA"))
+    record_name = meta_name.replace("/METADATA", "/RECORD")
+    lines = members[meta_name].decode().split("\n")
+    header_end = lines.index("") if "" in lines else len(lines)
+    header = [
+        ln
+        for ln in lines[:header_end]
+        if not (ln.startswith("Requires-Dist:") and "extra ==" not in ln)
+    ]
+    at = next((i for i, ln in enumerate(header) if ln.startswith("Requires-Dist:")), len(header))
+    header[at:at] = [f"Requires-Dist: {r}" for r in requirements]
+    metadata = "\n".join(header + lines[header_end:]).encode()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(metadata).digest()).rstrip(b"=").decode()
+    record = [
+        f"{meta_name},sha256={digest},{len(metadata)}" if row.startswith(f"{meta_name},") else row
+        for row in members[record_name].decode().splitlines()
+    ]
+    members[meta_name] = metadata
+    members[record_name] = ("\n".join(record) + "\n").encode()
+    tmp = wheel.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    tmp.replace(wheel)
 
 
 def resolve_extract_dependencies(requirements: list[str], workdir: Path) -> list[str]:
@@ -297,7 +430,8 @@ def build_extract_zip(root: Path, out: Path, epoch: int) -> tuple[Path, list[str
         if unzipped > EXTRACT_UNZIPPED_BUDGET:
             raise PackageError(
                 f"extract.zip would unzip to {unzipped / 2**20:.1f} MB, over the "
-                f"{EXTRACT_UNZIPPED_BUDGET / 2**20:.0f} MB left next to the AWS SDK for pandas layer"
+                f"{EXTRACT_UNZIPPED_BUDGET / 2**20:.0f} MiB Lambda's {LAMBDA_UNZIPPED_LIMIT:,} bytes leave "
+                f"next to the AWS SDK for pandas layer ({PANDAS_LAYER_UNZIPPED / 2**20:.0f} MiB budgeted)"
             )
         target = out / EXTRACT_ZIP
         write_zip(entries, target, epoch)
@@ -392,6 +526,11 @@ def build(
         built["trigger"] = build_trigger_zip(root, out, epoch)
     if "wheel" in only:
         built["wheel"] = build_wheel(root, out, epoch)
+        with tempfile.TemporaryDirectory(prefix="b3lake-glue-") as tmp:
+            # What --additional-python-modules adds to the wheel: exact pins, none of Glue's own.
+            extra["glue_python_modules"] = resolve_glue_dependencies(
+                glue_requirements(root), Path(tmp)
+            )
     if "extract" in only:
         built["extract"], pins, unzipped = build_extract_zip(root, out, epoch)
         extra["extract_dependencies"] = pins

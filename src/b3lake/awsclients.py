@@ -3,6 +3,12 @@
 
 boto3 is imported lazily: the trigger Lambda imports this module, and the local backend never
 needs boto3 at all.
+
+The region is never guessed. Every deployed component is given it explicitly (Terraform sets
+``B3LAKE_AWS_REGION`` on both Lambdas and ``--aws_region`` on the Glue job); elsewhere the
+session's region or the SDK's own ``AWS_REGION``/``AWS_DEFAULT_REGION`` count as explicit. With
+none of them a client is refused with a ConfigError that says where to set it: a silent
+us-east-1 would send a São Paulo deployment's calls to another region's (empty) Glue catalog.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 
 #: The environment variable that points every b3lake AWS client at another endpoint.
 ENDPOINT_ENV = "B3LAKE_AWS_ENDPOINT_URL"
-DEFAULT_REGION = "us-east-1"
+#: The region setting every b3lake process reads (``Settings.aws_region``).
+REGION_ENV = "B3LAKE_AWS_REGION"
 
 # botocore's "standard" mode retries throttling and transient 5xx errors with backoff and jitter,
 # which is what a Lambda burst of S3 events needs (Glue's StartJobRun quota is low).
@@ -37,14 +44,24 @@ def endpoint_for(endpoint_url: str | None = None) -> str | None:
 
 
 def region_for(session: Any = None, region: str | None = None) -> str:
-    """Region: explicit, the session's, ``AWS_DEFAULT_REGION``/``AWS_REGION``, else us-east-1."""
-    return (
+    """Region: explicit, the session's, ``B3LAKE_AWS_REGION``, ``AWS_REGION`` or
+    ``AWS_DEFAULT_REGION``; ConfigError when none is set (no default region)."""
+    from b3lake.errors import ConfigError
+
+    found = (
         region
         or getattr(session, "region_name", None)
-        or os.environ.get("AWS_DEFAULT_REGION")
+        or os.environ.get(REGION_ENV)
         or os.environ.get("AWS_REGION")
-        or DEFAULT_REGION
+        or os.environ.get("AWS_DEFAULT_REGION")
     )
+    if not found:
+        raise ConfigError(
+            "no AWS region: set aws_region (B3LAKE_AWS_REGION), the session's region or "
+            "AWS_REGION; b3lake never assumes one",
+            field="aws_region",
+        )
+    return str(found)
 
 
 def client(
@@ -75,6 +92,38 @@ def client(
             region_name=region_for(session, region),
             config=config,
         )
+
+
+#: What S3 answers for a missing key to a caller with s3:ListBucket, and to one without it.
+S3_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+S3_DENIED_CODES = frozenset({"403", "AccessDenied", "Forbidden"})
+
+
+def s3_key_missing(client: Any, bucket: str, key: str, exc: BaseException) -> bool | None:
+    """After a GetObject or HeadObject of ``key`` failed with ``exc``: True when the key does
+    not exist, False when it does (the failure was a real refusal), None for any other error.
+
+    S3 answers a missing key with 404 only to a caller allowed ``s3:ListBucket`` on the bucket,
+    with 403 to any other (the S3 API reference, "Permissions" of GetObject and HeadObject). A
+    role whose ListBucket holds only under an ``s3:prefix`` condition gets 403, so a 403 is
+    followed by the one question such a role may ask: a ``ListObjectsV2`` of exactly that key
+    (``Prefix=key, MaxKeys=1``). If that is refused too, nobody can tell: StorageError."""
+    code = error_code(exc)
+    if code in S3_MISSING_CODES:
+        return True
+    if code not in S3_DENIED_CODES:
+        return None
+    try:
+        response = client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    except Exception as list_exc:
+        from b3lake.errors import StorageError
+
+        raise StorageError(
+            f"{code} on the object, and {error_code(list_exc) or type(list_exc).__name__} on "
+            f"listing it (s3:ListBucket with s3:prefix {key!r}): whether it exists cannot be told",
+            source=f"s3://{bucket}/{key}",
+        ) from list_exc
+    return not any(item.get("Key") == key for item in response.get("Contents", []))
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
             "B3LAKE_SOURCES": json.dumps(list(self.sources)),
             "B3LAKE_ATHENA_WORKGROUP": self.athena_workgroup,
         }
+        if self.aws_region:
+            # Every deployed component gets its region explicitly (b3lake.awsclients).
+            env["B3LAKE_AWS_REGION"] = self.aws_region
         for name, values in (
             ("tpmerc", u.tpmerc),
             ("codbdi", u.codbdi),

@@ -44,3 +44,23 @@ def test_view_sql_is_athena_sql_that_duckdb_also_runs() -> None:
         "quality_unexplained_jumps",
     ]
     assert views.named_in("SELECT * FROM refined_quotes") == []
+
+
+def test_views_read_the_history_layer_never_the_r6_table() -> None:
+    """``adjusted_quotes`` gives the same rows on Athena and locally whatever ``--r6_tickers``
+    keeps in the R6 table: the only quote table any view reads is the history layer (every
+    ticker), as the Athena statement itself says."""
+    import sqlglot
+    from sqlglot import exp
+
+    read: set[str] = set()
+    for view in views.VIEWS:
+        tree = sqlglot.parse_one(views.create_statement(view), read="trino")
+        read |= {t.name for t in tree.find_all(exp.Table)} - {view.name}
+    ctes = {"joined", "adjusted", "e"}
+    assert read - ctes == {
+        "refined_quotes_history",
+        "corporate_action_factors",
+        "refined_corporate_actions",
+        "adjusted_quotes",
+    }

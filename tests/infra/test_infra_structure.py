@@ -273,7 +273,9 @@ def test_job_default_arguments_are_refine_args() -> None:
     job_arguments = job_locals["job_arguments"]
     assert job_arguments.startswith("${merge(var.refine_arguments, {"), job_arguments
     literal = set(re.findall(r'"(--[a-z_]+)"', job_arguments))
-    assert literal == {"--lake", "--catalog_database", "--mode"}
+    assert literal == {"--lake", "--catalog_database", "--mode", "--aws_region"}
+    # --aws_region is the entry script's own (b3lake.jobs.glue_refine.job_region), not RefineArgs'.
+    literal.discard("--aws_region")
     package = _package_module()
     manifest_defaults = package.declarations(ROOT)["refine_arguments"]
     assert manifest_defaults == RefineArgs.universe_arguments()
@@ -417,7 +419,7 @@ def test_lambda_environment_names_are_settings() -> None:
     from b3lake.settings import Settings, UniverseSettings
 
     env = locals_of(ENV_DEV / "main.tf")["lambda_environment"]
-    expected = set(Settings().deployment_environment())
+    expected = set(Settings(aws_region="sa-east-1").deployment_environment())
     universe = {n for n in expected if n.startswith("B3LAKE_UNIVERSE__")}
     assert set(env) == expected - universe
     for name in env:
@@ -433,6 +435,7 @@ def test_lambda_environment_names_are_settings() -> None:
     assert "local.universe_environment" in calls["extract"]["environment"]
     assert env["B3LAKE_BACKEND"] == "aws"
     assert env["B3LAKE_SOURCES"] == "${jsonencode(var.sources)}"
+    assert env["B3LAKE_AWS_REGION"] == "${local.region}"
 
 
 def test_the_sources_terraform_accepts_are_the_registry() -> None:

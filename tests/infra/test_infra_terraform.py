@@ -149,6 +149,12 @@ def _fake_dist(dist: Path) -> dict[str, Any]:
         "tables": table_specs.manifest(),
         "refine_arguments": RefineArgs.universe_arguments(),
         "sources": list(source_registry.names()),
+        # What scripts/package.py resolves for Glue 5.0 (names as pip reports them).
+        "glue_python_modules": [
+            "exchange_calendars==4.11.1",
+            "pydantic==2.12.5",
+            "pydantic-settings==2.12.0",
+        ],
     }
     (dist / "glue").mkdir(parents=True)
     (dist / "lambda").mkdir()
@@ -340,6 +346,7 @@ def _check_deployment(
         "B3LAKE_CATALOG_DATABASE": "default",
         "B3LAKE_SOURCES": '["cotahist"]',
         "B3LAKE_ATHENA_WORKGROUP": outputs["athena_workgroup"],
+        "B3LAKE_AWS_REGION": REGION,  # explicit: b3lake never guesses a region
         # The universe, as pydantic-settings reads it (JSON lists).
         "B3LAKE_UNIVERSE__TICKERS": '["PETR4","VALE3"]',
         "B3LAKE_UNIVERSE__EXCLUDE_ESPECI": "[]",
@@ -361,6 +368,20 @@ def _check_deployment(
         assert function["TracingConfig"]["Mode"] == "Active"
     assert [layer["Arn"] for layer in extract["Layers"]] == [layer_arn]
     assert trigger.get("Layers", []) == []
+
+    # The roles hold the policies the permission tests evaluate (tests/aws/iam's snapshot, rendered
+    # for other names): the same statements and actions, role by role.
+    _check_role_policies(moto)
+
+    # The trigger runs one copy at a time and retries throttled S3 events for 6 hours.
+    assert (
+        lam.get_function_concurrency(FunctionName=trigger["FunctionName"]).get(
+            "ReservedConcurrentExecutions"
+        )
+        == 1
+    )
+    invoke = lam.get_function_event_invoke_config(FunctionName=trigger["FunctionName"])
+    assert (invoke["MaximumEventAgeInSeconds"], invoke["MaximumRetryAttempts"]) == (21600, 2)
 
     # The schedule after the B3 close.
     schedule = moto.client("scheduler").get_schedule(Name=outputs["extract_function_name"])
@@ -392,11 +413,9 @@ def _check_deployment(
     assert args["--job-language"] == "python"
     modules = args["--additional-python-modules"].split(",")
     assert modules[0] == f"s3://{scripts}/glue/{manifest['wheel']}"
-    assert {m.split("~=")[0].split("==")[0] for m in modules[1:]} >= {
-        "pydantic",
-        "pydantic-settings",
-        "exchange-calendars",
-    }
+    # The wheel, then the manifest's exact pins (none of them a module Glue 5.0 provides).
+    assert modules[1:] == manifest["glue_python_modules"]
+    assert all("==" in m for m in modules[1:])
     for key, local in (
         (manifest["glue_script"], manifest["glue_script"]),
         (f"glue/{manifest['wheel']}", manifest["wheel"]),
@@ -439,6 +458,30 @@ def _check_deployment(
     )
     queries = athena.list_named_queries(WorkGroup=outputs["athena_workgroup"])["NamedQueryIds"]
     assert len(queries) == 4
+
+
+def _check_role_policies(moto: MotoServer) -> None:
+    import sys
+
+    sys.path.insert(0, str(INFRA.parent / "tests" / "aws" / "iam"))
+    import render_policies
+
+    iam = moto.client("iam")
+    for component, rendered in render_policies.load()["roles"].items():
+        role = rendered["role"]
+        (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(document)
+
+        def shape(policy: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+            out = []
+            for st in policy["Statement"]:
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                out.append((st.get("Sid", ""), tuple(sorted(actions))))
+            return sorted(out)
+
+        assert shape(document) == shape(rendered["policy"]), component
 
 
 def _run_pipeline_on_deployment(

@@ -374,11 +374,29 @@ def test_missing_job_raises_so_the_event_goes_to_the_failure_destination(glue: A
         handler(_event((BUCKET, _key("2021-01-04"))), None)
 
 
-def test_default_launcher_follows_the_endpoint_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_launcher_follows_the_endpoint_and_region_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("B3LAKE_AWS_ENDPOINT_URL", "http://127.0.0.1:5999")
-    launcher = trigger._default_launcher()
+    monkeypatch.setenv("B3LAKE_LAKE", "s3://bucket/lake/")
+    monkeypatch.setenv("B3LAKE_AWS_REGION", "sa-east-1")
+    launcher = trigger._default_launcher(trigger.TriggerConfig.from_env())
     assert isinstance(launcher, GlueLauncher)
     assert launcher.client.meta.endpoint_url == "http://127.0.0.1:5999"
+    assert launcher.client.meta.region_name == "sa-east-1"
+
+
+def test_no_region_is_an_error_not_us_east_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda sets AWS_REGION; without it or B3LAKE_AWS_REGION nothing guesses one."""
+    from b3lake.errors import ConfigError
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "B3LAKE_AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("B3LAKE_LAKE", "s3://bucket/lake/")
+    config = trigger.TriggerConfig.from_env()
+    assert config.region is None
+    with pytest.raises(ConfigError, match="no AWS region"):
+        _ = trigger._default_launcher(config).client
 
 
 def test_the_module_imports_neither_boto3_nor_pyarrow_eagerly() -> None:

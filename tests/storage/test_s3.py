@@ -183,3 +183,111 @@ def test_arrow_filesystem_reads_and_writes_the_same_keys(moto_server: str) -> No
         f"{base}/refined/quotes", filesystem=fs, format="parquet", partitioning="hive"
     ).to_table()
     assert read.num_rows == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# S3's missing-key rule: 404 only with s3:ListBucket, else 403 (IAM enforced by tests/aws's guard)
+# ---------------------------------------------------------------------------------------------
+#: Its own bucket: moto's servers in one process share their state.
+GUARDED_BUCKET = "b3lake-guarded"
+
+
+def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+_OBJECTS = {
+    "Effect": "Allow",
+    "Action": ["s3:GetObject", "s3:PutObject"],
+    "Resource": f"arn:aws:s3:::{GUARDED_BUCKET}/*",
+}
+_LIST_PREFIX = {
+    "Effect": "Allow",
+    "Action": "s3:ListBucket",
+    "Resource": f"arn:aws:s3:::{GUARDED_BUCKET}",
+    "Condition": {"StringLike": {"s3:prefix": ["lake/raw/*"]}},
+}
+_LIST_ALL = {
+    "Effect": "Allow",
+    "Action": "s3:ListBucket",
+    "Resource": f"arn:aws:s3:::{GUARDED_BUCKET}",
+}
+#: A role per case, in the guard's component slots (each slot is one set of credentials).
+_ROLES = {
+    "extract": ("objects-only", _policy(_OBJECTS)),
+    "trigger": ("list-under-prefix", _policy(_OBJECTS, _LIST_PREFIX)),
+    "glue": ("list-all", _policy(_OBJECTS, _LIST_ALL)),
+}
+
+
+@pytest.fixture(scope="module")
+def guarded_s3() -> Iterator[str]:
+    import socket
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "aws"))
+    import iam_harness as H
+
+    missing = H.simulator_missing()
+    if missing:
+        import os
+
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the IAM evaluator cannot run: {missing}")
+        pytest.skip(f"the IAM evaluator cannot run: {missing}")
+    evaluator = H.Evaluator()
+    roles = {slot: {"role": name, "policy": policy} for slot, (name, policy) in _ROLES.items()}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = H.GuardedMotoServer(H.Guard(roles=roles, evaluator=evaluator), port)
+    server.start()
+    boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket=GUARDED_BUCKET)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        evaluator.close()
+
+
+def _as(slot: str, endpoint: str) -> S3Storage:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "aws"))
+    import iam_harness as H
+
+    session = boto3.session.Session(
+        aws_access_key_id=H.COMPONENT_KEYS[slot],
+        aws_secret_access_key="secret",
+        region_name="us-east-1",
+    )
+    return S3Storage(f"s3://{GUARDED_BUCKET}/lake/", endpoint_url=endpoint, session=session)
+
+
+MISSING = "raw/cotahist/dt=2021-01-04/part-0.parquet"
+PRESENT = "raw/cotahist/dt=2021-01-05/part-0.parquet"
+
+
+@pytest.mark.parametrize("slot", ["trigger", "glue"])
+def test_a_missing_key_is_missing_with_listbucket_on_its_prefix_or_the_bucket(
+    guarded_s3: str, slot: str
+) -> None:
+    """403 (ListBucket only under s3:prefix) or 404 (ListBucket): exists is False either way."""
+    storage = _as(slot, guarded_s3)
+    storage.put_bytes(PRESENT, b"x")
+    assert storage.exists(PRESENT)
+    assert not storage.exists(MISSING)
+    assert storage.get_if_exists(MISSING) is None
+    with pytest.raises(StorageError, match="object not found"):
+        storage.get_bytes(MISSING)
+    assert storage.get_bytes(PRESENT) == b"x"
+
+
+def test_without_any_listbucket_a_403_cannot_be_told_from_a_refusal(guarded_s3: str) -> None:
+    storage = _as("extract", guarded_s3)
+    storage.put_bytes(PRESENT, b"x")
+    assert storage.exists(PRESENT)
+    with pytest.raises(StorageError, match="whether it exists cannot be told"):
+        storage.exists(MISSING)

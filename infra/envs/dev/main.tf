@@ -57,6 +57,8 @@ locals {
     B3LAKE_CATALOG_DATABASE = var.catalog_database
     B3LAKE_SOURCES          = jsonencode(var.sources)
     B3LAKE_ATHENA_WORKGROUP = local.athena_workgroup
+    # Explicit, never guessed (b3lake.awsclients refuses to default one).
+    B3LAKE_AWS_REGION = local.region
   }
 
   # The [universe] of b3lake.toml (var.universe): the Lambdas read it as settings
@@ -99,14 +101,17 @@ module "iam" {
 module "glue_job" {
   source = "../../modules/glue_job"
 
-  job_name             = local.glue_job_name
-  role_arn             = local.roles.glue
-  scripts_bucket_id    = module.lake_storage.scripts_bucket_id
-  script_path          = "${local.dist_dir}/${local.manifest.glue_script}"
-  script_key           = local.manifest.glue_script
-  wheel_path           = "${local.dist_dir}/${local.manifest.wheel}"
-  extra_python_modules = var.glue_extra_python_modules
+  job_name          = local.glue_job_name
+  role_arn          = local.roles.glue
+  scripts_bucket_id = module.lake_storage.scripts_bucket_id
+  script_path       = "${local.dist_dir}/${local.manifest.glue_script}"
+  script_key        = local.manifest.glue_script
+  wheel_path        = "${local.dist_dir}/${local.manifest.wheel}"
+  # Exact pins resolved by scripts/package.py for Glue 5.0 with Glue's own modules as constraints
+  # (none of them is replaced), then any the tfvars add.
+  extra_python_modules = concat(try(local.manifest.glue_python_modules, []), var.glue_extra_python_modules)
   lake_uri             = module.lake_storage.lake_uri
+  region               = local.region
   catalog_database     = module.catalog.database_name
   # The job's data-changing defaults as RefineArgs declares them (manifest), then the universe.
   refine_arguments    = merge(local.manifest.refine_arguments, local.universe_arguments)
@@ -136,6 +141,9 @@ module "trigger" {
   dlq_name           = local.trigger_dlq_name
   log_retention_days = var.log_retention_days
   tracing_mode       = var.lambda_tracing_mode
+  # One copy at a time: each S3 event sees the run the previous one started (docs/deploy.md,
+  # "Bursts: one trigger at a time"); -1 where the account cannot reserve any (lab accounts).
+  reserved_concurrent_executions = var.trigger_reserved_concurrency
 }
 
 module "extract" {

@@ -175,9 +175,9 @@ variable "glue_timeout_minutes" {
 }
 
 variable "glue_extra_python_modules" {
-  description = "pip requirements Glue installs next to the b3lake wheel: the pure-Python dependencies Glue 5.0 lacks."
+  description = "More pip requirements for the Glue job, after the ones dist/manifest.json pins (glue_python_modules: what the b3lake wheel needs beyond Glue 5.0's own modules). Pin them (name==version) and never to another version of a module Glue 5.0 provides (scripts/glue-5.0-provided-modules.txt)."
   type        = list(string)
-  default     = ["pydantic~=2.7", "pydantic-settings~=2.3", "exchange-calendars~=4.5"]
+  default     = []
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -227,6 +227,17 @@ variable "lambda_tracing_mode" {
   description = "X-Ray tracing of both Lambdas: Active or PassThrough."
   type        = string
   default     = "Active"
+}
+
+variable "trigger_reserved_concurrency" {
+  description = "Reserved concurrency of the trigger Lambda: 1 serialises a burst of S3 events so they coalesce into one Glue run; -1 = unreserved (accounts whose concurrency limit is 10, e.g. AWS Academy, cannot reserve any)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.trigger_reserved_concurrency == -1 || var.trigger_reserved_concurrency >= 1
+    error_message = "trigger_reserved_concurrency must be -1 (unreserved) or at least 1."
+  }
 }
 
 variable "log_retention_days" {

@@ -11,6 +11,8 @@ locals {
     "--lake"             = var.lake_uri
     "--catalog_database" = var.catalog_database
     "--mode"             = var.default_mode
+    # Read by the entry script (b3lake.jobs.glue_refine.job_region): the region is never guessed.
+    "--aws_region" = var.region
   })
 
   # Glue's own special parameters.

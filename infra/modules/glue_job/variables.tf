@@ -40,6 +40,11 @@ variable "extra_python_modules" {
   }
 }
 
+variable "region" {
+  description = "AWS region of the lake and the catalog, passed to the job as --aws_region."
+  type        = string
+}
+
 variable "lake_uri" {
   description = "The lake (s3://bucket/prefix/), passed as --lake."
   type        = string

@@ -25,6 +25,13 @@ locals {
     "arn:${local.partition}:glue:${local.region}:${local.account}:database/${var.catalog_database}",
     "arn:${local.partition}:glue:${local.region}:${local.account}:table/${var.catalog_database}/*",
   ]
+  # The extract Lambda registers the raw tables only (raw_cotahist, raw_ibov_portfolio, ...).
+  raw_catalog_arns = [
+    "arn:${local.partition}:glue:${local.region}:${local.account}:catalog",
+    "arn:${local.partition}:glue:${local.region}:${local.account}:database/${var.catalog_database}",
+    "arn:${local.partition}:glue:${local.region}:${local.account}:table/${var.catalog_database}/raw_*",
+  ]
+  manifest_prefix = "${var.lake_prefix}_b3lake/manifest/"
 
   lambda_log_group_arn = {
     for key, name in {
@@ -94,14 +101,16 @@ data "aws_iam_policy_document" "lambda_base" {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Trigger Lambda: start the refine job, nothing else
+# Trigger Lambda: start the refine job, read the raw manifest, nothing else
+# (every action here is one tests/aws/test_iam_permissions.py sees the trigger use)
 # ---------------------------------------------------------------------------------------------------------------------
 data "aws_iam_policy_document" "trigger" {
   source_policy_documents = [data.aws_iam_policy_document.lambda_base["trigger"].json]
 
+  # GetJobRuns: is a run of the job still WAITING (it will refine this object too)?
   statement {
     sid       = "StartRefineJob"
-    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
+    actions   = ["glue:StartJobRun", "glue:GetJobRuns"]
     resources = compact([local.glue_job_arn, local.visual_job_arn])
   }
 
@@ -109,7 +118,20 @@ data "aws_iam_policy_document" "trigger" {
   statement {
     sid       = "ReadRawManifest"
     actions   = ["s3:GetObject"]
-    resources = ["${var.lake_bucket_arn}/${var.lake_prefix}_b3lake/manifest/*"]
+    resources = ["${var.lake_bucket_arn}/${local.manifest_prefix}*"]
+  }
+
+  # A shard not written yet answers 403 (no unconditioned ListBucket); listing exactly that key
+  # tells "missing" from "refused" (b3lake.storage.s3). Only under the manifest's prefix.
+  statement {
+    sid       = "ListRawManifest"
+    actions   = ["s3:ListBucket"]
+    resources = [var.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.manifest_prefix}*"]
+    }
   }
 }
 
@@ -127,11 +149,14 @@ resource "aws_iam_role_policy" "trigger" {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Extract Lambda: write raw objects (read them back to compare content hashes)
+# Extract Lambda: write raw objects (read them back to compare content hashes), register the raw
+# tables and their partitions in the catalog (lake/raw_writer.py)
 # ---------------------------------------------------------------------------------------------------------------------
 data "aws_iam_policy_document" "extract" {
   source_policy_documents = [data.aws_iam_policy_document.lambda_base["extract"].json]
 
+  # A raw key not written yet answers 403 without an unconditioned ListBucket; listing exactly
+  # that key tells "missing" from "refused" (b3lake.storage.s3). Only under raw/.
   statement {
     sid       = "ListRaw"
     actions   = ["s3:ListBucket"]
@@ -139,14 +164,26 @@ data "aws_iam_policy_document" "extract" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${var.lake_prefix}raw/*", "${var.lake_prefix}_b3lake/*"]
+      values   = ["${var.lake_prefix}raw/*"]
     }
   }
 
   statement {
     sid       = "ReadWriteRaw"
     actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.lake_objects.raw, local.lake_objects.system]
+    resources = [local.lake_objects.raw]
+  }
+
+  statement {
+    sid = "RegisterRawTables"
+    actions = [
+      "glue:GetDatabase",
+      "glue:GetTable",
+      "glue:CreateTable",
+      "glue:UpdateTable",
+      "glue:BatchCreatePartition",
+    ]
+    resources = local.raw_catalog_arns
   }
 }
 
@@ -197,23 +234,18 @@ data "aws_iam_policy_document" "glue" {
     resources = ["${var.scripts_bucket_arn}/glue/tmp/*"]
   }
 
+  # What b3lake.catalog.glue.GlueCatalog calls (the refine job), which is also what the visual
+  # job's S3 target needs to create its table and add partitions. Databases are Terraform's.
   statement {
     sid = "Catalog"
     actions = [
       "glue:GetDatabase",
-      "glue:GetDatabases",
       "glue:GetTable",
       "glue:GetTables",
       "glue:CreateTable",
       "glue:UpdateTable",
-      "glue:GetPartition",
       "glue:GetPartitions",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
       "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:BatchUpdatePartition",
-      "glue:DeletePartition",
       "glue:BatchDeletePartition",
     ]
     resources = local.catalog_arns

@@ -37,6 +37,16 @@ moved {
   to   = module.function.aws_lambda_function.this
 }
 
+# S3 invokes the trigger asynchronously. With a reserved concurrency of 1 (envs/dev), an event that
+# finds the one copy busy is throttled, and Lambda's event queue retries it with backoff for up to
+# maximum_event_age_in_seconds (6 hours, the maximum) before giving up to the dead-letter queue;
+# a function error is retried twice. Said explicitly here rather than left to defaults.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = module.function.function_name
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+  maximum_retry_attempts       = 2
+}
+
 resource "aws_lambda_permission" "s3" {
   statement_id   = "AllowS3Invoke"
   action         = "lambda:InvokeFunction"

@@ -90,3 +90,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "maximum_event_age_in_seconds" {
+  description = "How long Lambda keeps retrying a throttled S3 event before the dead-letter queue (60 to 21600)."
+  type        = number
+  default     = 21600
+}

@@ -107,8 +107,10 @@ class RawWriter:
         sink = io.BytesIO()
         pq.write_table(table.replace_schema_metadata(schema_meta), sink, compression="zstd")
         data = sink.getvalue()
-        self.storage.put_bytes(key, data)
+        # Catalog first, then the object: a refused or failed registration leaves no object, so
+        # the retry (same rows, same hash) still registers; the object's own event comes last.
         self._catalog(source, table, day)
+        self.storage.put_bytes(key, data)
         if self.notify is not None:
             self.notify(key, len(data))
         return RawWrite(key=key, rows=table.num_rows, size=len(data), written=True)

@@ -67,6 +67,9 @@ class TriggerConfig:
     universe: Universe = Universe()
     # The tickers the R6 table holds (B3LAKE_UNIVERSE__R6_TICKERS); () = the whole universe.
     r6_tickers: tuple[str, ...] = ()
+    # The region of the job and the lake (B3LAKE_AWS_REGION, which Terraform sets; else the
+    # AWS_REGION Lambda's runtime sets). None only locally, where no AWS client is made.
+    region: str | None = None
 
     @classmethod
     def from_env(cls) -> TriggerConfig:
@@ -86,6 +89,7 @@ class TriggerConfig:
             visual_job_name=os.environ.get("B3LAKE_VISUAL__JOB_NAME", "b3lake-visual"),
             universe=_universe_from_env(),
             r6_tickers=tuple(_list_from_env("B3LAKE_UNIVERSE__R6_TICKERS") or ()),
+            region=os.environ.get("B3LAKE_AWS_REGION") or os.environ.get("AWS_REGION") or None,
         )
 
     def run_arguments(self, day: str, raw_key: str) -> dict[str, str]:
@@ -128,11 +132,14 @@ def _list_from_env(name: str) -> list[str] | None:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def _default_launcher() -> Any:
-    """Glue at ``B3LAKE_AWS_ENDPOINT_URL`` (moto, LocalStack) or the real one."""
+def _default_launcher(config: TriggerConfig) -> Any:
+    """Glue at ``B3LAKE_AWS_ENDPOINT_URL`` (moto, LocalStack) or the real one, in the config's
+    region (``awsclients`` refuses to guess one)."""
     from b3lake.launchers.glue import GlueLauncher
 
-    return GlueLauncher(endpoint_url=os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None)
+    return GlueLauncher(
+        endpoint_url=os.environ.get("B3LAKE_AWS_ENDPOINT_URL") or None, region=config.region
+    )
 
 
 def _is_test_event(event: Any) -> bool:
@@ -212,8 +219,11 @@ def _waiting_run(launcher: Any, job_name: str) -> str | None:
 class _Consumed:
     """The raw manifest's entries, one shard read per (source, year) an event touches.
 
-    Read with the Lambda's own boto3 (``s3:GetObject`` on ``_b3lake/manifest/*``) or from the
-    local lake's directory; a context's ``b3lake_storage`` (tests) is read through the port."""
+    Read with the Lambda's own boto3 (``s3:GetObject`` on ``_b3lake/manifest/*``; a shard not
+    written yet answers 403 to a role without an unconditioned ``s3:ListBucket``, told from a
+    refusal by ``awsclients.s3_key_missing``, which lists exactly that key under the role's
+    ``s3:prefix`` condition), or from the local lake's directory; a context's ``b3lake_storage``
+    (tests) is read through the port."""
 
     def __init__(self, config: TriggerConfig, context: Any) -> None:
         self.config = config
@@ -231,7 +241,6 @@ class _Consumed:
                 return bytes(self.storage.get_bytes(key))
             except StorageError:
                 return None
-        bucket, prefix = lake_location(self.config.lake)
         if not self.config.lake.startswith("s3://"):
             path = os.path.join(self.config.lake, key)
             if not os.path.isfile(path):
@@ -241,11 +250,12 @@ class _Consumed:
         from b3lake import awsclients
 
         if self._s3 is None:
-            self._s3 = awsclients.client("s3")
+            self._s3 = awsclients.client("s3", region=self.config.region)
+        bucket, prefix = lake_location(self.config.lake)
         try:
             return bytes(self._s3.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
         except Exception as exc:
-            if awsclients.error_code(exc) in ("NoSuchKey", "404"):
+            if awsclients.s3_key_missing(self._s3, bucket, prefix + key, exc):
                 return None
             raise
 
@@ -277,7 +287,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     refs = parse_s3_event(
         _unwrap_sqs(event)
     )  # EventError before any run starts: a malformed event starts none
-    launcher = getattr(context, "b3lake_launcher", None) or _default_launcher()
+    launcher = getattr(context, "b3lake_launcher", None) or _default_launcher(config)
     bucket, prefix = lake_location(config.lake)
 
     keys_by_date: dict[str, set[str]] = {}

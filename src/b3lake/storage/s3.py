@@ -3,6 +3,13 @@
 Keys are relative to the lake prefix, exactly as in ``LocalStorage``. A single ``PutObject`` is
 atomic in S3 (readers see the old object or the new one, never half), so no temp-and-rename is
 needed. boto3 and pyarrow are imported lazily.
+
+A missing key is not always a 404: S3 answers GetObject and HeadObject on a key that does not
+exist with 404 only to a caller allowed ``s3:ListBucket`` on the bucket, and with 403 to any
+other. A role whose ListBucket holds only under an ``s3:prefix`` condition (the extract and
+trigger Lambdas') gets 403; ``awsclients.s3_key_missing`` then lists exactly that key to tell a
+missing key (``exists`` is False, ``get_bytes`` says "object not found") from a refusal (raised
+as such). One extra request, only for missing keys.
 """
 
 from __future__ import annotations
@@ -80,14 +87,23 @@ class S3Storage:
             raise self._fail("write", key, exc) from exc
 
     def get_bytes(self, key: str) -> bytes:
+        data = self.get_if_exists(key)
+        if data is None:
+            raise StorageError("object not found", source=self.uri(key))
+        return data
+
+    def get_if_exists(self, key: str) -> bytes | None:
+        """The object's bytes, or None when the key does not exist (a 404, or a 403 for a key
+        that a listing of exactly it shows missing: see the module docstring)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        full = self._key(key)
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            response = self.client.get_object(Bucket=self.bucket, Key=full)
             return bytes(response["Body"].read())
         except ClientError as exc:
-            if awsclients.error_code(exc) in ("NoSuchKey", "404"):
-                raise StorageError("object not found", source=self.uri(key)) from exc
+            if awsclients.s3_key_missing(self.client, self.bucket, full, exc):
+                return None
             raise self._fail("read", key, exc) from exc
         except BotoCoreError as exc:
             raise self._fail("read", key, exc) from exc
@@ -95,12 +111,14 @@ class S3Storage:
     def exists(self, key: str) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.head_object(Bucket=self.bucket, Key=full)
         except ClientError as exc:
-            if awsclients.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise self._fail("check", key, exc) from exc
+            missing = awsclients.s3_key_missing(self.client, self.bucket, full, exc)
+            if missing is None:
+                raise self._fail("check", key, exc) from exc
+            return not missing  # False: it exists, and the HEAD was refused
         except BotoCoreError as exc:
             raise self._fail("check", key, exc) from exc
         return True

@@ -213,3 +213,77 @@ def test_visual_glue_commands_have_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(app, ["glue", command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Example" in result.output
+
+
+def test_traded_value_is_mapped_as_decimal_18_2_the_raw_precision() -> None:
+    """Glue reads a bare ``decimal`` as decimal(10,2): the mapping names the raw schema's type."""
+    (rename,) = [n for n in _nodes_of(_request(), "ApplyMapping")]
+    types = {m["ToKey"]: (m["FromType"], m["ToType"]) for m in rename["Mapping"]}
+    assert types["traded_value"] == ("decimal(18,2)", "decimal(18,2)")
+
+
+def _cast_through_apply_mapping(engine: Any, tmp_path: Path, to_type: str) -> list[Any]:
+    """voltot values through one S3ParquetSource -> ApplyMapping(ToType=to_type) DAG."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from b3lake.jobs.visual import interpret
+    from b3lake.storage.local import LocalStorage
+
+    values = [
+        decimal.Decimal(v) for v in ("123456789012.34", "99999999.99", "100000000.00", "-7.5")
+    ]
+    table = pa.table({"voltot": pa.array(values, pa.decimal128(18, 2))})
+    folder = tmp_path / "raw" / "cotahist" / "dt=2024-01-02"
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "part-0.parquet")
+    lake = "s3://b3lake-test/lake"
+    nodes = {
+        "src": {
+            "S3ParquetSource": {
+                "Name": "source",
+                "Paths": [f"{lake}/raw/cotahist/"],
+                "Recurse": True,
+                "OutputSchemas": [{"Columns": [{"Name": "voltot", "Type": "decimal(18,2)"}]}],
+            }
+        },
+        "map": {
+            "ApplyMapping": {
+                "Name": "rename",
+                "Inputs": ["src"],
+                "Mapping": [
+                    {
+                        "ToKey": "traded_value",
+                        "FromPath": ["voltot"],
+                        "FromType": "decimal(18,2)",
+                        "ToType": to_type,
+                        "Dropped": False,
+                    }
+                ],
+            }
+        },
+    }
+    run = interpret.run_dag(nodes, engine=engine, storage=LocalStorage(tmp_path), lake=lake)
+    out = engine.to_arrow(run.frames["map"])
+    return [None if v is None else str(v) for v in out.column("traded_value").to_pylist()]
+
+
+def test_apply_mapping_casts_as_glue_a_value_that_does_not_fit_becomes_null(
+    sqlframe_engine: Any, tmp_path: Path
+) -> None:
+    """A traded value above 10^8 survives decimal(18,2) and is null under Glue's bare decimal
+    (10,2): the interpreter casts equal types too, so parity would see the bare one."""
+    kept = _cast_through_apply_mapping(sqlframe_engine, tmp_path / "a", "decimal(18,2)")
+    assert kept == ["123456789012.34", "99999999.99", "100000000.00", "-7.50"]
+    bare = _cast_through_apply_mapping(sqlframe_engine, tmp_path / "b", "decimal")
+    assert bare == [None, "99999999.99", None, "-7.50"]
+
+
+@pytest.mark.spark
+def test_apply_mapping_casts_on_spark_as_on_sqlframe(spark_engine: Any, tmp_path: Path) -> None:
+    kept = _cast_through_apply_mapping(spark_engine, tmp_path / "a", "decimal(18,2)")
+    assert kept == ["123456789012.34", "99999999.99", "100000000.00", "-7.50"]
+    bare = _cast_through_apply_mapping(spark_engine, tmp_path / "b", "decimal")
+    assert bare == [None, "99999999.99", None, "-7.50"]

@@ -22,8 +22,10 @@ Decisions:
   written on the raw columns: a positive ``fatcot`` keeps every price comparison the same) and
   keeps the first of duplicate records. The visual job has no quarantine: those rows are dropped,
   not kept with a reason (the code job remains the one that accounts for every row).
-* **Exact sums.** ``voltot`` stays a decimal through ``ApplyMapping`` (same ``FromType`` and
-  ``ToType``: no cast), so ``sum(traded_value)`` is exact and the SQL node's cast to double gives
+* **Exact sums, typed as Glue types them.** ``voltot`` stays a decimal through ``ApplyMapping``,
+  mapped to ``decimal(18,2)``, the raw schema's precision (``glue_type``): Glue reads a bare
+  ``decimal`` as ``decimal(10,2)``, and its ApplyMapping casts every field to its ``ToType``, so a
+  traded value of 10^8 or more would become null. ``sum(traded_value)`` is exact and the SQL node's cast to double gives
   the code job's value (it sums decimals too), on every engine and in any order.
 * **The date calculation** is the code job's ``days_since_prev_session``: the days between a
   ticker's session and its previous one, null when that one lies more than ``lookback`` (21)
@@ -192,11 +194,13 @@ def _sql_list(values: tuple[str, ...], what: str) -> str:
 
 
 def glue_type(arrow_type: pa.DataType) -> str:
-    """The type name Glue Studio's ApplyMapping uses (``long``, ``decimal``, ``string``…)."""
+    """The type name Glue Studio's ApplyMapping uses (``long``, ``decimal(18,2)``, ``string``…).
+
+    A decimal carries its precision and scale: bare ``decimal`` is Glue's ``decimal(10,2)``."""
     import pyarrow as pa
 
     if pa.types.is_decimal(arrow_type):
-        return "decimal"
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
     names = {
         pa.string(): "string",
         pa.date32(): "date",

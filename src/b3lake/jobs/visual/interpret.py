@@ -7,9 +7,11 @@ Each node type is executed the way the code Glue Studio generates for it behaves
   columns (partition columns are not added: Glue would add them; no node here uses them).
 * ``SparkSQL``: each input registered as a temporary view under its alias, the query run by the
   engine's ``sql`` (Spark SQL; SQLFrame transpiles it to DuckDB).
-* ``ApplyMapping``: only the mapped, not dropped fields, renamed; a cast when ``FromType`` and
-  ``ToType`` differ (as Glue's ``ApplyMapping`` does); ``RenameField``, ``SelectFields``,
-  ``DropFields`` as named.
+* ``ApplyMapping``: only the mapped, not dropped fields, renamed, each cast to its ``ToType`` as
+  Glue's ``ApplyMapping`` casts it, equal types included: a bare ``decimal`` is Glue's
+  ``decimal(10,2)`` (awsglue's ``DecimalType`` default), and a value that does not fit the target
+  decimal becomes null (Spark's cast with ANSI mode off, Glue 5.0's default) where DuckDB would
+  raise; ``RenameField``, ``SelectFields``, ``DropFields`` as named.
 * ``Aggregate``: ``groupBy(Groups).agg(...)`` with outputs named as Spark names them
   (``sum(volume)``, ``count(ticker)``, ``count(DISTINCT x)``), with Spark's result types
   (``sum`` of integers and ``count`` are ``bigint``; DuckDB would widen them).
@@ -58,6 +60,8 @@ _CASTS = {
     "boolean": "boolean",
 }
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+#: What Glue reads a bare ``decimal`` type name as (awsglue.gluetypes.DecimalType's default).
+GLUE_DEFAULT_DECIMAL = "decimal(10,2)"
 INTERPRETED = frozenset(
     {
         "S3ParquetSource",
@@ -179,12 +183,26 @@ def _column(path: Any, label: str, what: str) -> str:
 
 
 def _sql_type(glue: str, label: str) -> str:
-    text = glue.strip().lower()
+    text = glue.strip().lower().replace(" ", "")
+    if text == "decimal":
+        return GLUE_DEFAULT_DECIMAL
     if _DECIMAL.match(text):
         return text
     if text not in _CASTS:
         raise DagError("no cast for this ApplyMapping type", source=label, value=glue)
     return _CASTS[text]
+
+
+def _apply_cast(F: Any, col: Any, glue: str, label: str) -> Any:  # noqa: N803
+    """``col`` cast to the ApplyMapping type ``glue`` as Glue casts it: into a decimal, the value
+    rounded half up to the scale, and null when it does not fit the precision."""
+    sql = _sql_type(glue, label)
+    match = _DECIMAL.match(sql)
+    if not match:
+        return col.cast(sql)
+    precision, scale = int(match[1]), int(match[2])
+    rounded = F.round(col, scale)
+    return F.when(F.abs(rounded) < F.lit(10 ** (precision - scale)), rounded.cast(sql))
 
 
 def _aggregate(df: DataFrame, body: dict[str, Any], label: str) -> DataFrame:
@@ -270,9 +288,8 @@ def run_dag(
                     raise DagError("nested mappings are not interpreted", source=label)
                 source = _column(m.get("FromPath"), label, f"ApplyMapping.Mapping[{i}]")
                 col = F.col(source)
-                from_type, to_type = m.get("FromType"), m.get("ToType")
-                if to_type and from_type != to_type:
-                    col = col.cast(_sql_type(to_type, label))
+                if m.get("ToType"):
+                    col = _apply_cast(F, col, m["ToType"], label)
                 columns.append(col.alias(m.get("ToKey") or source))
             df = inputs[0].select(*columns)
         elif kind == "RenameField":
