@@ -43,6 +43,20 @@ class UniverseSettings(BaseSettings):
     r6_tickers: list[str] = Field(default_factory=list)
 
 
+class CorporateActionsSettings(BaseSettings):
+    """What the daily extract asks B3's listed-companies API (``b3lake.sources.corporate_actions``)."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    # Issuer codes (ABEV, PETR); empty = every issuer of the landed tickers (the whole market).
+    issuers: list[str] = Field(default_factory=list)
+    # Spread the issuers over this many sessions (each is asked once every N sessions): ~300
+    # issuers at ~2 requests each take ~5 minutes; the extract Lambda's budget may need N = 5.
+    batches: int = Field(default=1, ge=1)
+    # Seconds between two requests to B3 (politeness; retries count).
+    min_interval_seconds: float = Field(default=0.5, ge=0)
+
+
 class VisualJobSettings(BaseSettings):
     """The Glue Studio visual job (``b3lake glue visual-job``; ``b3lake.jobs.visual``)."""
 
@@ -88,6 +102,9 @@ class Settings(BaseSettings):
     start: dt.date | None = None
     end: dt.date | None = None
     indexes: list[str] = Field(default_factory=lambda: ["IBOV"])
+    # The indices whose daily closes the index_levels source fetches (B3's index statistics).
+    index_levels: list[str] = Field(default_factory=lambda: ["IBOV"])
+    corporate_actions: CorporateActionsSettings = Field(default_factory=CorporateActionsSettings)
     # Sessions of look-back the refine windows need (the longest moving average is 21).
     lookback_sessions: int = Field(default=21, ge=0)
     # Which Glue job the trigger starts for new raw objects: the script job, the visual one, both.

@@ -171,6 +171,27 @@ def findings_of(table: pa.Table) -> list[Finding]:
     return [Finding(**f) for f in json.loads(raw)] if raw else []
 
 
+def off_calendar(
+    day: dt.date, *, source: str, line: int | None = None, field: str | None = None
+) -> list[Finding]:
+    """A finding when a file's date is not a B3 session (nothing for dates the calendar does
+    not cover): such a file lands, as B3 published it, and the extract says so."""
+    from b3lake.sources import calendar
+
+    first, last = calendar.calendar_range()
+    if not first <= day <= last or calendar.is_session(day):
+        return []
+    return [
+        Finding(
+            f"the file is of {day.isoformat()}, which is not a B3 session: landed as published",
+            source=source,
+            line=line,
+            field=field,
+            value=day.isoformat(),
+        )
+    ]
+
+
 def split_by_date(table: pa.Table, column: str) -> dict[dt.date, pa.Table]:
     """Rows grouped by a date column, in date order (file order kept within a day)."""
     import pyarrow as pa

@@ -28,6 +28,9 @@ BUILTIN: tuple[str, ...] = (
     "b3lake.sources.ibov",
     "b3lake.sources.yfinance",
     "b3lake.sources.corporate_actions",
+    "b3lake.sources.index_levels",
+    "b3lake.sources.curves",
+    "b3lake.sources.index_report",
 )
 
 _sources: dict[str, Source] = {}
