@@ -37,13 +37,14 @@ LAYERS_LINE = re.compile(r"^\*\*Layers\*\*.*?`([^`]*<[^`]*)`")
 class Import:
     """One import statement's target: ``module`` (src-relative ``path``, ``line``) imports
     ``target``; ``name`` is the name taken from it when it is not a submodule (``from a import
-    name``), None otherwise."""
+    name``), None otherwise; ``type_only`` when the statement is under ``if TYPE_CHECKING:``."""
 
     module: str
     path: str
     line: int
     target: str
     name: str | None
+    type_only: bool = False
 
     def where(self) -> str:
         return f"{self.module} ({self.path}:{self.line})"
@@ -70,12 +71,21 @@ def statements(module: str, source: str, known: set[str], is_package: bool) -> l
     stale imports can name it.
     """
     path = f"src/{module.replace('.', '/')}{'/__init__' if is_package else ''}.py"
+    tree = ast.parse(source)
+    type_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     out: list[Import] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
+        hint = id(node) in type_only
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "b3lake" or alias.name.startswith("b3lake."):
-                    out.append(Import(module, path, node.lineno, alias.name, None))
+                    out.append(Import(module, path, node.lineno, alias.name, None, hint))
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = module.split(".") if is_package else module.split(".")[:-1]
@@ -88,9 +98,9 @@ def statements(module: str, source: str, known: set[str], is_package: bool) -> l
             for alias in node.names:
                 sub = f"{parent}.{alias.name}"
                 if sub in known:
-                    out.append(Import(module, path, node.lineno, sub, None))
+                    out.append(Import(module, path, node.lineno, sub, None, hint))
                 else:
-                    out.append(Import(module, path, node.lineno, parent, alias.name))
+                    out.append(Import(module, path, node.lineno, parent, alias.name, hint))
     return out
 
 
@@ -265,12 +275,12 @@ def test_every_statement_is_read_type_only_and_lazy_ones_included() -> None:
     known = {"b3lake.lake.layout", "b3lake.tables", "b3lake.settings", "b3lake.storage"}
     known.add("b3lake.catalog.local")
     got = statements("b3lake.catalog.glue", source, known, is_package=False)
-    assert [(i.line, i.target, i.name) for i in got] == [
-        (2, "b3lake.lake.layout", None),
-        (4, "b3lake.tables", None),
-        (6, "b3lake.settings", "Settings"),
-        (8, "b3lake.storage", "storage_for"),
-        (11, "b3lake.catalog.local", None),
+    assert [(i.line, i.target, i.name, i.type_only) for i in got] == [
+        (2, "b3lake.lake.layout", None, False),
+        (4, "b3lake.tables", None, False),
+        (6, "b3lake.settings", "Settings", True),
+        (8, "b3lake.storage", "storage_for", False),
+        (11, "b3lake.catalog.local", None, False),
     ]
     # In the real tree: the job's lazy storage_for and the backends' lazy trigger handler.
     graph = import_graph()
@@ -373,10 +383,21 @@ def test_the_reports_name_module_line_and_cycle() -> None:
     assert line.startswith(f"{imp.where()} imports {b}: layer ")
 
 
+def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for w in graph[todo.pop()]:
+            if w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen
+
+
 def test_the_layering_keeps_the_seams() -> None:
     """The boundaries docs/architecture.md's "Seams" promises, as facts of the declared line:
-    the job is a leaf (no settings, no backends); lake/ imports no jobs; events/ no lambdas or
-    launchers; storage and catalog know no lake layout; sources know no settings."""
+    the job is a leaf (no backends, no pipeline); lake/ imports no jobs; events/ no lambdas or
+    launchers; storage and catalog know no lake layout."""
     layers = declared_layers()
 
     def below(low: str, high: str) -> bool:
@@ -384,8 +405,6 @@ def test_the_layering_keeps_the_seams() -> None:
         return a is not None and b is not None and a < b
 
     for low, high in [
-        ("b3lake.jobs.refine.job", "b3lake.settings"),
-        ("b3lake.jobs.glue_refine", "b3lake.settings"),
         ("b3lake.jobs.refine.job", "b3lake.backends"),
         ("b3lake.jobs.refine.job", "b3lake.pipeline"),
         ("b3lake.lake.layout", "b3lake.jobs.refine.job"),
@@ -393,12 +412,30 @@ def test_the_layering_keeps_the_seams() -> None:
         ("b3lake.events.local_bus", "b3lake.launchers.local"),
         ("b3lake.storage.s3", "b3lake.lake.layout"),
         ("b3lake.catalog.local", "b3lake.lake.layout"),
-        ("b3lake.sources.base", "b3lake.settings"),
         ("b3lake.tables.registry", "b3lake.lake.layout"),
         ("b3lake.settings", "b3lake.backends"),
         ("b3lake.backends", "b3lake.pipeline"),
     ]:
         assert below(low, high), f"{low} must sit below {high} in **Layers**"
+
+
+def test_the_refine_job_reads_its_arguments_not_the_settings() -> None:
+    """The job sits above the settings in the layering (they build its arguments), yet imports
+    none of them, and loads none at run time, directly or not (the sources name the settings in
+    type hints only): ``RefineArgs`` is all it reads. The visual job's CLI may."""
+    jobs = [m for m in modules() if m.startswith(("b3lake.jobs.refine", "b3lake.jobs.glue_refine"))]
+    direct = [
+        i.where() for i in all_imports() if i.module in jobs and i.target == "b3lake.settings"
+    ]
+    assert not direct, direct
+    at_run_time: dict[str, set[str]] = {m: set() for m in modules()}
+    for (a, b), imp in edges().items():
+        if not imp.type_only or any(
+            not i.type_only for i in all_imports() if (i.module, i.target) == (a, b)
+        ):
+            at_run_time[a].add(b)
+    reached = {m: "b3lake.settings" in _reaches(at_run_time, m) for m in jobs}
+    assert not any(reached.values()), sorted(m for m, r in reached.items() if r)
 
 
 def test_only_the_backends_read_the_backend_setting() -> None:

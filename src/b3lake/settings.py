@@ -61,6 +61,20 @@ class UniverseSettings(BaseSettings):
         return self
 
 
+class CorporateActionsSettings(BaseSettings):
+    """What the daily extract asks B3's listed-companies API (``b3lake.sources.corporate_actions``)."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    # Issuer codes (ABEV, PETR); empty = every issuer of the landed tickers (the whole market).
+    issuers: list[str] = Field(default_factory=list)
+    # Spread the issuers over this many sessions (each is asked once every N sessions): ~300
+    # issuers at ~2 requests each take ~5 minutes; the extract Lambda's budget may need N = 5.
+    batches: int = Field(default=1, ge=1)
+    # Seconds between two requests to B3 (politeness; retries count).
+    min_interval_seconds: float = Field(default=0.5, ge=0)
+
+
 class VisualJobSettings(BaseSettings):
     """The Glue Studio visual job (``b3lake glue visual-job``; ``b3lake.jobs.visual``)."""
 
@@ -98,7 +112,10 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     # Endpoint override for every AWS client (moto server, LocalStack); None = the real AWS.
     aws_endpoint_url: str | None = None
-    # Names from b3lake.sources.registry (checked there: adding a source does not touch this file).
+    # Names from b3lake.sources.registry: the extract Lambda, which reads them, checks them there
+    # before it extracts anything (registry.check_names). Not here: the settings sit below the
+    # sources, which read them (docs/architecture.md, **Layers**); adding a source does not touch
+    # this file.
     sources: list[str] = Field(default_factory=lambda: ["cotahist"])
     universe: UniverseSettings = Field(default_factory=UniverseSettings)
     # yfinance tickers (B3 codes, without .SA); also the default tickers of the report.
@@ -106,6 +123,9 @@ class Settings(BaseSettings):
     start: dt.date | None = None
     end: dt.date | None = None
     indexes: list[str] = Field(default_factory=lambda: ["IBOV"])
+    # The indices whose daily closes the index_levels source fetches (B3's index statistics).
+    index_levels: list[str] = Field(default_factory=lambda: ["IBOV"])
+    corporate_actions: CorporateActionsSettings = Field(default_factory=CorporateActionsSettings)
     # Sessions of look-back the refine windows need (the longest moving average is 21).
     lookback_sessions: int = Field(default=21, ge=0)
     # Which Glue job the trigger starts for new raw objects: the script job, the visual one, both.
@@ -118,17 +138,6 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("lake must be a directory or an s3://bucket/prefix URI")
         return value.strip()
-
-    @field_validator("sources")
-    @classmethod
-    def _known_sources(cls, value: list[str]) -> list[str]:
-        from b3lake.sources import registry
-
-        known = registry.names()
-        unknown = [name for name in value if name not in known]
-        if unknown:
-            raise ValueError(f"unknown source(s) {unknown} (known: {', '.join(known)})")
-        return value
 
     @property
     def lake_is_s3(self) -> bool:

@@ -76,6 +76,8 @@ def test_full_run_on_the_sample_refines_every_session_and_registers_the_tables(
         "refined_quotes": 15_846,
         "refined_monthly": 1_342,  # 1,343 tickers less IBOV11 (the index)
         "refined_ibov_portfolio": 82,
+        # Every option of the sample's 16 sessions (markets 070/080): tables/options.py.
+        "refined_options": 75_201,
     }
     assert report["partitions_written"]["refined_quotes"] == 15_846
     quotes = H.read_refined(storage, "refined_quotes")

@@ -18,7 +18,7 @@ from b3lake.settings import Settings
 
 from .conftest import SYNTH_SKIPPED, SYNTH_TICKERS
 
-PANELS = ("prices", "adjusted", "monthly", "portfolio", "quality")
+PANELS = ("prices", "adjusted", "monthly", "portfolio", "indices", "curve", "options", "quality")
 
 
 class _Scan(HTMLParser):

@@ -102,3 +102,33 @@ def test_the_ibov_client_uses_one_session_for_every_page_and_closes_it(
     table = fetch_portfolio("IBOV", language="en-us", page_size=2, segment=1)
     assert table.num_rows == 1
     assert [s.closed for s in _Recording.instances] == [True]
+
+
+@responses.activate
+def test_requests_are_spaced_by_the_minimum_interval() -> None:
+    """Politeness: every attempt (retries too) starts at least ``min_interval_seconds`` after
+    the previous one; a slow answer counts towards the interval."""
+    for _ in range(3):
+        responses.get(URL, body=b"ok")
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+        now[0] += seconds
+
+    with http.Http(min_interval_seconds=1.0, sleep=sleep, clock=lambda: now[0]) as client:
+        client.get(URL)
+        now[0] += 0.25  # the answer took a quarter of a second
+        client.get(URL)
+        now[0] += 2.0  # the caller was busy for longer than the interval
+        client.get(URL)
+    assert waits == [0.75] and client.requests == 3
+
+
+@responses.activate
+def test_an_empty_body_is_its_own_error() -> None:
+    responses.get(URL, body=b"  ")
+    with pytest.raises(http.EmptyBody, match="empty response body") as info:
+        http.get_bytes(URL, sleep=lambda _: None)
+    assert isinstance(info.value, FetchError) and len(responses.calls) == 1

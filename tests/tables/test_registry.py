@@ -99,3 +99,23 @@ def test_the_registry_imports_no_third_party_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_refine_named_by_string_is_imported_on_the_first_call() -> None:
+    """The tables' modules name their refine functions (``b3lake.tables.transforms``) so the
+    trigger Lambda, which reads the specs, never reaches an engine."""
+    from b3lake.tables.spec import LazyRefine
+
+    spec = tables.table("refined_curves")
+    assert spec.refine == LazyRefine("b3lake.tables.transforms.curves:refine_curves")
+    with pytest.raises(ValueError, match="package.module:function"):
+        TableSpec(
+            name="t",
+            prefix="t",
+            columns=(("a", "int"),),
+            partition_keys=(("dt", "date"),),
+            inputs=("x",),
+            refine="not a path",
+        )
+    doubled = LazyRefine("builtins:len")
+    assert doubled({"a": 1, "b": 2}) == 2

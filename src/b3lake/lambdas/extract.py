@@ -28,6 +28,7 @@ def handler(event: dict[str, Any] | None, context: Any = None) -> dict[str, Any]
 
     event = event or {}
     settings = getattr(context, "b3lake_settings", None) or load_settings()
+    registry.check_names(settings.sources)  # a wrong name fails before anything is extracted
     if event.get("date"):
         try:
             day = dt.date.fromisoformat(str(event["date"]))

@@ -23,6 +23,19 @@ null, so the lookback rules are the refined table's) and ``adj_pct_change``.
 ``quality_unexplained_jumps``: the sessions whose *adjusted* close-to-close ratio is above
 ``JUMP_HIGH`` (1.8) or below ``JUMP_LOW`` (0.55): a raw jump no event explains, or an event whose
 factor the prices do not show. ``events_on_date`` counts B3's events of that ticker that day.
+
+More of the market (issue 23):
+
+* ``index_history``: each index's close (index statistics) with its change and, where the lake
+  has B3's index report of that session, the report's open, low, high and closes.
+* ``quality_index_closes``: sessions where the index report (BVBG.087) and the index statistics
+  disagree on an index's close (by more than ``CLOSE_TOLERANCE``), rule ``close_mismatch``. An
+  index or session only one of them has is not a finding (the lake fetches levels for the
+  indices the settings list, the report lists every index).
+* ``di_pre_curve``: the DI x pré curve (``PRE``) of each session with the rate as a fraction, the
+  vertex in years of 252 business days and its discount factor ``(1 + r) ** -(du / 252)``.
+* ``options_chain``: each option with its underlying's close of the session (the history layer's
+  COTAHIST close, or the index level for an index option) and its moneyness (close / strike).
 """
 
 from __future__ import annotations
@@ -95,7 +108,75 @@ WHERE a.adj_pct_change IS NOT NULL
     ("adjusted_quotes", "refined_corporate_actions"),
 )
 
-VIEWS: tuple[View, ...] = (ADJUSTED_QUOTES, QUALITY_UNEXPLAINED_JUMPS)
+# --------------------------------------------------------------- more of the market (issue 23)
+
+#: Two closes of one index and session differ by more than this (both are printed with 2
+#: decimals; the margin only absorbs the doubles' representation).
+CLOSE_TOLERANCE = 0.005
+
+INDEX_HISTORY = View(
+    "index_history",
+    """
+SELECT l.dt, l."index", l.close,
+       l.close / lag(l.close) OVER (PARTITION BY l."index" ORDER BY l.dt) - 1 AS pct_change,
+       r.open, r.low, r.high, r.previous_close AS report_previous_close, r.close AS report_close
+FROM refined_index_levels l
+LEFT JOIN refined_index_report r ON r.dt = l.dt AND r."index" = l."index"
+""",
+    ("refined_index_levels", "refined_index_report"),
+)
+
+QUALITY_INDEX_CLOSES = View(
+    "quality_index_closes",
+    f"""
+SELECT r.dt, r."index", r.close AS report_close, l.close AS levels_close,
+       r.close - l.close AS difference, 'close_mismatch' AS rule,
+       'the index report (BVBG.087) and the index statistics disagree on the close' AS reason
+FROM refined_index_report r
+JOIN refined_index_levels l ON l.dt = r.dt AND l."index" = r."index"
+WHERE abs(r.close - l.close) > {CLOSE_TOLERANCE}
+""",
+    ("refined_index_report", "refined_index_levels"),
+)
+
+DI_PRE_CURVE = View(
+    "di_pre_curve",
+    """
+SELECT dt, business_days, calendar_days, rate, vertex_type,
+       rate / 100 AS rate_decimal,
+       business_days / 252.0 AS years,
+       power(1 + rate / 100, -(business_days / 252.0)) AS discount_factor
+FROM refined_curves
+WHERE curve = 'PRE'
+""",
+    ("refined_curves",),
+)
+
+OPTIONS_CHAIN = View(
+    "options_chain",
+    """
+SELECT o.dt, o.underlying, o.underlying_source, o.ticker, o.type, o.strike, o.expiry,
+       o.days_to_expiry, o.close, o.best_bid, o.best_ask, o.trades, o.volume, o.traded_value,
+       COALESCE(q.close, l.close) AS underlying_close,
+       CASE WHEN o.strike > 0 THEN COALESCE(q.close, l.close) / o.strike END AS moneyness
+FROM refined_options o
+LEFT JOIN refined_quotes_history q
+  ON q.ticker = o.underlying AND q.dt = o.dt AND q.source = 'cotahist'
+ AND q.year = CAST(year(o.dt) AS varchar)
+LEFT JOIN refined_index_levels l
+  ON o.underlying_source = 'index' AND l."index" = o.underlying AND l.dt = o.dt
+""",
+    ("refined_options", "refined_quotes_history", "refined_index_levels"),
+)
+
+VIEWS: tuple[View, ...] = (
+    ADJUSTED_QUOTES,
+    QUALITY_UNEXPLAINED_JUMPS,
+    INDEX_HISTORY,
+    QUALITY_INDEX_CLOSES,
+    DI_PRE_CURVE,
+    OPTIONS_CHAIN,
+)
 
 
 def available(tables: set[str]) -> list[View]:

@@ -45,6 +45,7 @@ def load_data(
         start=start,
         end=end,
         index=index,
+        indexes=list(settings.index_levels) or None,
     )
 
 

@@ -506,3 +506,84 @@ def adjusted_figure(adjusted: pa.Table | pd.DataFrame, ticker: str) -> go.Figure
     _layout(fig, title=f"{ticker}: adjusted vs unadjusted close", subtitle=subtitle, height=380)
     _session_axis(fig, list(df["dt"]))
     return fig
+
+
+# ------------------------------------------------------------ more of the market (issue 23)
+
+
+def index_levels_figure(history: pa.Table | pd.DataFrame) -> go.Figure:
+    """Each index's close rebased to 100 at its first session in the range (indices differ by
+    orders of magnitude); the hover shows B3's close."""
+    import plotly.graph_objects as go
+
+    df = frame(history).sort_values(["index", "dt"])
+    fig = go.Figure()
+    for i, (index, g) in enumerate(df.groupby("index", sort=True)):
+        base = g["close"].iloc[0]
+        fig.add_trace(
+            go.Scatter(
+                x=g["dt"],
+                y=g["close"] / base * 100,
+                name=str(index),
+                line={"color": PALETTE[i % len(PALETTE)]},
+                customdata=g["close"],
+                hovertemplate="%{x|%Y-%m-%d}: %{customdata:,.2f}<extra>" + str(index) + "</extra>",
+            )
+        )
+    first, last = df["dt"].min(), df["dt"].max()
+    _layout(fig, title="Index closes (rebased to 100)", subtitle=f"{first} … {last}", height=400)
+    fig.update_yaxes(title_text="close, first session = 100")
+    _session_axis(fig, list(df["dt"]))
+    return fig
+
+
+def curve_figure(curve: pa.Table | pd.DataFrame) -> go.Figure:
+    """The DI x pré curve (rate in % a year against years of 252 business days), one line a
+    session."""
+    import plotly.graph_objects as go
+
+    df = frame(curve).sort_values(["dt", "business_days"])
+    fig = go.Figure()
+    sessions = sorted(df["dt"].unique(), reverse=True)
+    for i, day in enumerate(sessions):
+        g = df[df["dt"] == day]
+        fig.add_trace(
+            go.Scatter(
+                x=g["business_days"] / 252,
+                y=g["rate"],
+                name=str(day),
+                mode="lines+markers" if len(g) < 40 else "lines",
+                line={"color": PALETTE[i % len(PALETTE)], "dash": "solid" if i == 0 else "dot"},
+                customdata=g[["business_days", "calendar_days"]],
+                hovertemplate="%{customdata[0]} business days (%{customdata[1]} calendar): "
+                "%{y:.3f}%<extra>" + str(day) + "</extra>",
+            )
+        )
+    _layout(fig, title="DI x pré curve (B3 TaxaSwap, PRE)", subtitle="rate, % a year (252)")
+    fig.update_xaxes(title_text="years (business days / 252)", rangemode="tozero")
+    fig.update_yaxes(title_text="% a year")
+    return fig
+
+
+def options_figure(options: pa.Table | pd.DataFrame) -> go.Figure:
+    """Traded value of calls and puts per underlying on the last session."""
+    import plotly.graph_objects as go
+
+    df = frame(options).sort_values("traded_value")
+    fig = go.Figure()
+    for column, name, color in (("call_value", "calls", UP), ("put_value", "puts", DOWN)):
+        fig.add_trace(
+            go.Bar(
+                x=df[column],
+                y=df["underlying"].fillna("?"),
+                name=name,
+                orientation="h",
+                marker_color=color,
+                hovertemplate="%{y}: R$ %{x:,.0f}<extra>" + name + "</extra>",
+            )
+        )
+    day = df["dt"].max() if len(df) else ""
+    _layout(fig, title="Options traded by underlying", subtitle=f"session {day}", height=420)
+    fig.update_layout(barmode="stack", margin={"l": 90})
+    fig.update_xaxes(title_text="traded value (R$)", tickformat=",.0f")
+    return fig

@@ -325,6 +325,143 @@ def jumps_html(data: ReportData) -> str:
     return "".join(parts)
 
 
+def _rows(f: Fetched | None) -> list[dict[str, Any]]:
+    return f.table.to_pylist() if f is not None and f.table is not None else []
+
+
+def indices_panel(data: ReportData) -> Panel:
+    """Index closes (index statistics), their checks against B3's calendar and the index report."""
+    p = Panel(
+        "indices",
+        "Index closes",
+        "From index_history: the daily close of each index from B3's index statistics "
+        "(refined_index_levels), rebased to 100 at its first session in the range. Rows that are "
+        "not a session's close (quality_index_levels) and sessions where B3's index report "
+        "(BVBG.087) disagrees with the statistics (quality_index_closes) are listed below.",
+    )
+    f = data.index_history
+    if f is None or not f.ok or f.table is None:
+        p.no_data("index_history", f.reason if f is not None else "not loaded")
+    else:
+        p.add_figure(charts.index_levels_figure(f.table))
+        last: dict[str, dict[str, Any]] = {}
+        for r in f.table.to_pylist():
+            last[r["index"]] = r
+        p.add_html(
+            '<table class="data" data-table="indices"><tr><th>index</th><th>last session</th>'
+            "<th>close</th><th>change</th><th>index report</th></tr>"
+            + "".join(
+                f"<tr><td>{html.escape(str(i))}</td><td>{r['dt']}</td><td>{r['close']:,.2f}</td>"
+                f"<td>{'' if r['pct_change'] is None else format(r['pct_change'], '+.2%')}</td>"
+                f"<td>{'' if r['report_close'] is None else format(r['report_close'], ',.2f')}</td>"
+                "</tr>"
+                for i, r in sorted(last.items())
+            )
+            + "</table>"
+        )
+    found = _rows(data.index_quality)
+    mismatches = _rows(data.index_closes)
+    facts = [
+        _fact(
+            "Index rows off the calendar",
+            f"{sum(int(r['n_rows']) for r in found):,}",
+            "bad" if found else "good",
+        ),
+        _fact(
+            "Report vs statistics",
+            f"{len(mismatches):,} mismatch(es)",
+            "bad" if mismatches else "good",
+        ),
+    ]
+    p.add_html('<div class="facts">' + "".join(facts) + "</div>")
+    if found:
+        p.add_html(
+            '<table class="data" data-table="index-quality"><tr><th>rule</th><th>rows</th>'
+            "<th>sessions</th></tr>"
+            + "".join(
+                f"<tr><td>{html.escape(str(r['rule']))}</td><td>{int(r['n_rows']):,}</td>"
+                f"<td>{r['first_dt']} … {r['last_dt']}</td></tr>"
+                for r in found
+            )
+            + "</table>"
+        )
+    if mismatches:
+        p.add_html(
+            '<table class="data" data-table="index-closes"><tr><th>session</th><th>index</th>'
+            "<th>index report</th><th>statistics</th><th>difference</th></tr>"
+            + "".join(
+                f"<tr><td>{r['dt']}</td><td>{html.escape(str(r['index']))}</td>"
+                f"<td>{r['report_close']:,.2f}</td><td>{r['levels_close']:,.2f}</td>"
+                f"<td>{r['difference']:+.2f}</td></tr>"
+                for r in mismatches
+            )
+            + "</table>"
+        )
+    return p
+
+
+def curve_panel(data: ReportData) -> Panel:
+    """The DI x pré curve of the last session in the range (and of the first)."""
+    p = Panel(
+        "curve",
+        "Yield curve: DI x pré",
+        "From di_pre_curve (B3's TaxaSwap file, curve PRE): the rate of each vertex in % a year "
+        "on 252 business days, for the last session in the range and, dotted, the first.",
+    )
+    f = data.curve
+    if f is None or not f.ok or f.table is None:
+        p.no_data("di_pre_curve", f.reason if f is not None else "not loaded")
+        return p
+    p.add_figure(charts.curve_figure(f.table))
+    rows = f.table.to_pylist()
+    last = max(r["dt"] for r in rows)
+    vertices = [r for r in rows if r["dt"] == last]
+    picks = []
+    for years in (0, 1, 2, 5, 10):
+        best = min(vertices, key=lambda r: abs(r["business_days"] - 252 * years))
+        if best not in picks:
+            picks.append(best)
+    p.add_html(
+        f'<table class="data" data-table="curve"><tr><th colspan=4>{last}</th></tr>'
+        "<tr><th>business days</th><th>calendar days</th><th>rate (% a year)</th>"
+        "<th>discount factor</th></tr>"
+        + "".join(
+            f"<tr><td>{r['business_days']}</td><td>{r['calendar_days']}</td>"
+            f"<td>{r['rate']:.4f}</td><td>{r['discount_factor']:.6f}</td></tr>"
+            for r in picks
+        )
+        + "</table>"
+    )
+    return p
+
+
+def options_panel(data: ReportData) -> Panel:
+    """The last session's options per underlying (refined_options, from COTAHIST)."""
+    p = Panel(
+        "options",
+        "Options",
+        "From refined_options (COTAHIST markets 070 and 080): traded value of calls and puts per "
+        "underlying on the last session, the most traded underlyings.",
+    )
+    f = data.options
+    if f is None or not f.ok or f.table is None:
+        p.no_data("refined_options", f.reason if f is not None else "not loaded")
+        return p
+    p.add_figure(charts.options_figure(f.table))
+    p.add_html(
+        '<table class="data" data-table="options"><tr><th>underlying</th><th>series</th>'
+        "<th>trades</th><th>calls (R$)</th><th>puts (R$)</th></tr>"
+        + "".join(
+            f"<tr><td>{html.escape(str(r['underlying']))}</td><td>{int(r['series']):,}</td>"
+            f"<td>{int(r['trades'] or 0):,}</td><td>{r['call_value']:,.0f}</td>"
+            f"<td>{r['put_value']:,.0f}</td></tr>"
+            for r in f.table.to_pylist()
+        )
+        + "</table>"
+    )
+    return p
+
+
 def panels(data: ReportData) -> list[Panel]:
     """Every panel of the report, in page order."""
     quality = quality_panel(data)
@@ -336,6 +473,9 @@ def panels(data: ReportData) -> list[Panel]:
         adjusted_panel(data),
         monthly_panel(data),
         portfolio_panel(data),
+        indices_panel(data),
+        curve_panel(data),
+        options_panel(data),
         quality,
     ]
 

@@ -190,6 +190,68 @@ def ca_findings_sql() -> str:
     return f"SELECT rule, count(*) AS n_rows FROM {CA_FINDINGS} GROUP BY rule ORDER BY rule"
 
 
+# More of the market (issue 23): index closes, the DI x pré curve, options.
+INDEX_HISTORY = "index_history"
+INDEX_QUALITY = "quality_index_levels"
+INDEX_CLOSES = "quality_index_closes"
+CURVE = "di_pre_curve"
+OPTIONS = "refined_options"
+OPTIONS_TOP = 10
+
+
+def _codes_in(column: str, codes: list[str] | None) -> str:
+    return f"{column} IN ({', '.join(code_literal(c) for c in codes)})" if codes else ""
+
+
+def index_history_sql(indexes: list[str] | None, start: dt.date | None, end: dt.date | None) -> str:
+    """Each index's close (index statistics) and the index report's close, over the range."""
+    where = _where(_codes_in('"index"', indexes), dt_range(start, end))
+    return (
+        'SELECT dt, "index", close, pct_change, report_close '
+        f'FROM {INDEX_HISTORY}{where} ORDER BY "index", dt'
+    )
+
+
+def index_quality_sql(start: dt.date | None, end: dt.date | None) -> str:
+    """Index statistics rows that are not a session's close, by rule."""
+    return (
+        "SELECT rule, count(*) AS n_rows, min(dt) AS first_dt, max(dt) AS last_dt "
+        f"FROM {INDEX_QUALITY}{_where(dt_range(start, end))} GROUP BY rule ORDER BY rule"
+    )
+
+
+def index_closes_sql(start: dt.date | None, end: dt.date | None, limit: int = 100) -> str:
+    """Sessions where the index report and the index statistics disagree on a close."""
+    return (
+        'SELECT dt, "index", report_close, levels_close, difference '
+        f'FROM {INDEX_CLOSES}{_where(dt_range(start, end))} ORDER BY dt, "index" LIMIT {int(limit)}'
+    )
+
+
+def curve_sql(start: dt.date | None, end: dt.date | None) -> str:
+    """The DI x pré curve of the last session in the range and of the first, vertex by vertex."""
+    bounds = _where(dt_range(start, end))
+    return (
+        "SELECT dt, business_days, calendar_days, rate, discount_factor "
+        f"FROM {CURVE} WHERE dt IN ((SELECT min(dt) FROM {CURVE}{bounds}), "
+        f"(SELECT max(dt) FROM {CURVE}{bounds})) ORDER BY dt, business_days"
+    )
+
+
+def options_sql(end: dt.date | None, limit: int = OPTIONS_TOP) -> str:
+    """The last session's options (on or before ``end``) per underlying: series, trades, value
+    of calls and puts, the most traded underlyings first."""
+    last = f"(SELECT max(dt) FROM {OPTIONS}{_where(dt_range(None, end))})"
+    return (
+        "SELECT dt, underlying, count(*) AS series, sum(trades) AS trades, "
+        "sum(CASE WHEN type = 'call' THEN traded_value ELSE 0 END) AS call_value, "
+        "sum(CASE WHEN type = 'put' THEN traded_value ELSE 0 END) AS put_value, "
+        "sum(traded_value) AS traded_value "
+        f"FROM {OPTIONS} WHERE dt = {last} GROUP BY dt, underlying "
+        f"ORDER BY traded_value DESC, underlying LIMIT {int(limit)}"
+    )
+
+
 @dataclass
 class Fetched:
     """A query's result, or why there is none (missing table, no rows, engine error)."""
@@ -239,6 +301,12 @@ class ReportData:
     factors: Fetched | None = None
     jumps: Fetched | None = None
     ca_findings: Fetched | None = None
+    # Index closes and their checks, the DI x pré curve, options (issue 23).
+    index_history: Fetched | None = None
+    index_quality: Fetched | None = None
+    index_closes: Fetched | None = None
+    curve: Fetched | None = None
+    options: Fetched | None = None
 
     @property
     def first_session(self) -> dt.date | None:
@@ -292,6 +360,7 @@ def load(
     end: dt.date | None = None,
     index: str = DEFAULT_INDEX,
     top: int = DEFAULT_TOP,
+    indexes: list[str] | None = None,
 ) -> ReportData:
     """Run every report query once; nothing here raises for a missing or empty table."""
     if start is not None and end is not None and start > end:
@@ -324,7 +393,15 @@ def load(
     factors = fetch(engine, FACTORS, factors_sql(start, end))
     jumps = fetch(engine, JUMPS, jumps_sql(start, end))
     ca_findings = fetch(engine, CA_FINDINGS, ca_findings_sql())
+    market = {
+        "index_history": fetch(engine, INDEX_HISTORY, index_history_sql(indexes, start, end)),
+        "index_quality": fetch(engine, INDEX_QUALITY, index_quality_sql(start, end)),
+        "index_closes": fetch(engine, INDEX_CLOSES, index_closes_sql(start, end)),
+        "curve": fetch(engine, CURVE, curve_sql(start, end)),
+        "options": fetch(engine, OPTIONS, options_sql(end)),
+    }
     return ReportData(
+        **market,
         adjusted=adjusted,
         factors=factors,
         jumps=jumps,

@@ -26,6 +26,8 @@ from b3lake.errors import B3LakeError, ConfigError, SourceError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.settings import Settings
+
 ParamKind = Literal["str", "int", "date", "list"]
 
 
@@ -34,7 +36,7 @@ class Param:
     """One extract option of a source: the CLI flag ``--<name>`` (``_`` → ``-``), a request key.
 
     ``kind`` converts the CLI text (``date`` = ``YYYY-MM-DD``, ``list`` = comma-separated);
-    ``setting`` names the ``b3lake.settings.Settings`` attribute that gives the default when
+    ``setting`` names the :class:`~b3lake.settings.Settings` attribute that gives the default when
     the option is not given (e.g. yfinance's ``tickers``). A ``list`` flag may be repeated, and
     each value may hold several comma-separated items.
     """
@@ -63,27 +65,6 @@ class Request:
     def get(self, name: str, default: Any = None) -> Any:
         value = self.options.get(name)
         return default if value is None else value
-
-
-class ScheduleSettings(Protocol):
-    """What :meth:`Source.scheduled` may read of the settings: ``b3lake.settings.Settings``
-    satisfies it (mypy checks it where the extract Lambda calls ``scheduled``).
-
-    Why not the settings class itself: the settings sit above the sources (they check
-    ``sources = [...]`` against the registry and build the refine job's arguments), so a source
-    naming them, even in an ``if TYPE_CHECKING:`` block, would close an import cycle
-    (tests/test_imports.py). A source whose schedule needs another setting adds it here.
-    """
-
-    @property
-    def tickers(self) -> Sequence[str]:
-        """yfinance tickers (B3 codes)."""
-        ...
-
-    @property
-    def indexes(self) -> Sequence[str]:
-        """The B3 indexes whose portfolios are extracted (``IBOV``)."""
-        ...
 
 
 @dataclass
@@ -142,9 +123,7 @@ class Source(Protocol):
         """The name under ``raw/<raw>/dt=<day>/`` (without ``.parquet``) of the object of ``rows``."""
         ...
 
-    def scheduled(
-        self, day: dt.date, settings: ScheduleSettings
-    ) -> list[tuple[str, dict[str, Any]]]:
+    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
         """What the scheduled extract lands for session ``day``: ``(label, options)`` pairs."""
         ...
 
@@ -190,6 +169,27 @@ def findings_of(table: pa.Table) -> list[Finding]:
     """The findings :func:`with_findings` attached (none for most tables)."""
     raw = (table.schema.metadata or {}).get(FINDINGS_KEY)
     return [Finding(**f) for f in json.loads(raw)] if raw else []
+
+
+def off_calendar(
+    day: dt.date, *, source: str, line: int | None = None, field: str | None = None
+) -> list[Finding]:
+    """A finding when a file's date is not a B3 session (nothing for dates the calendar does
+    not cover): such a file lands, as B3 published it, and the extract says so."""
+    from b3lake.sources import calendar
+
+    first, last = calendar.calendar_range()
+    if not first <= day <= last or calendar.is_session(day):
+        return []
+    return [
+        Finding(
+            f"the file is of {day.isoformat()}, which is not a B3 session: landed as published",
+            source=source,
+            line=line,
+            field=field,
+            value=day.isoformat(),
+        )
+    ]
 
 
 def split_by_date(table: pa.Table, column: str) -> dict[dt.date, pa.Table]:

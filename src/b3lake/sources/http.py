@@ -8,6 +8,12 @@ the helper creates is closed when the :class:`Http` context ends (or after :func
 
 ``requests`` is imported lazily (source declarations and the trigger Lambda stay light).
 :func:`retrying` is the same policy for calls that are not plain GETs (the yfinance downloader).
+
+Politeness: ``min_interval_seconds`` spaces the requests of one :class:`Http` (every attempt,
+retries included) at least that far apart, so a loop over hundreds of issuers or years asks B3
+at a steady, bounded rate (``clock`` and ``sleep`` are injectable: tests do not wait). An empty
+2xx body is :class:`EmptyBody` (a FetchError): B3's listed-companies API answers an issuer it does
+not know that way, and a caller may take it as "no data" rather than a failure.
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ Check = Callable[[str, bytes, Any], None]
 
 class Transient(FetchError):
     """A failure worth another attempt (raised by a ``check``, or built from a 5xx)."""
+
+
+class EmptyBody(FetchError):
+    """A 2xx answer with an empty body (permanent: not retried)."""
 
 
 def retrying(
@@ -75,6 +85,8 @@ class Http:
         retries: int = DEFAULT_RETRIES,
         backoff_seconds: float = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        min_interval_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         import requests
 
@@ -84,6 +96,19 @@ class Http:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.sleep = sleep
+        self.min_interval_seconds = max(0.0, min_interval_seconds)
+        self.clock = clock
+        self._last: float | None = None
+        self.requests = 0  # attempts made (every retry counts)
+
+    def _wait_turn(self) -> None:
+        """Sleep until ``min_interval_seconds`` have passed since the previous request began."""
+        if self.min_interval_seconds and self._last is not None:
+            wait = self._last + self.min_interval_seconds - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self._last = self.clock()
+        self.requests += 1
 
     def close(self) -> None:
         if self._own:
@@ -118,6 +143,7 @@ class Http:
         )
 
         def once() -> bytes:
+            self._wait_turn()
             try:
                 response = self.session.get(url, timeout=self.timeout_seconds)
                 body = response.content
@@ -132,7 +158,7 @@ class Http:
                 hint = (status_hints or {}).get(status, "")
                 raise FetchError(f"HTTP {status} {response.reason}{hint}", source=url, value=status)
             if not body.strip():
-                raise FetchError("empty response body", source=url)
+                raise EmptyBody("empty response body", source=url)
             if check is not None:
                 check(url, body, response)
             return body

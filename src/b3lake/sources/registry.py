@@ -15,6 +15,7 @@ Lambda checks an event's ``raw/<raw>/`` prefix against ``raw_names()``).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from b3lake.errors import ConfigError
@@ -28,6 +29,9 @@ BUILTIN: tuple[str, ...] = (
     "b3lake.sources.ibov",
     "b3lake.sources.yfinance",
     "b3lake.sources.corporate_actions",
+    "b3lake.sources.index_levels",
+    "b3lake.sources.curves",
+    "b3lake.sources.index_report",
 )
 
 _sources: dict[str, Source] = {}
@@ -75,6 +79,16 @@ def names() -> tuple[str, ...]:
 def raw_names() -> tuple[str, ...]:
     """The ``raw/<raw>/`` prefixes of every source."""
     return tuple(s.raw for s in _load().values())
+
+
+def check_names(names: Iterable[str], *, field: str = "sources") -> None:
+    """ConfigError naming ``field`` and the unknown names, if any is not a registered source."""
+    known = tuple(_load())
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown source(s) {unknown} (known: {', '.join(known)})", field=field, value=unknown
+        )
 
 
 def get(name: str) -> Source:

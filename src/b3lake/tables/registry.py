@@ -10,7 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from b3lake.errors import CatalogError
-from b3lake.tables import corporate_actions, ibov_portfolio, monthly, quotes, quotes_history
+from b3lake.tables import (
+    corporate_actions,
+    curves,
+    ibov_portfolio,
+    index_levels,
+    index_report,
+    monthly,
+    options,
+    quotes,
+    quotes_history,
+)
 from b3lake.tables.spec import TableSpec
 
 #: The refined tables, in the order they are listed (their quarantine twins come with them).
@@ -22,6 +32,11 @@ BUILT_IN: tuple[TableSpec, ...] = (
     corporate_actions.REFINED_CORPORATE_ACTIONS,
     corporate_actions.CORPORATE_ACTION_FACTORS,
     corporate_actions.QUALITY_CORPORATE_ACTIONS,
+    index_levels.REFINED_INDEX_LEVELS,
+    index_levels.QUALITY_INDEX_LEVELS,
+    curves.REFINED_CURVES,
+    index_report.REFINED_INDEX_REPORT,
+    options.REFINED_OPTIONS,
 )
 
 #: Catalog name -> spec, for every registered table (refined ones and their twins).

@@ -14,10 +14,17 @@ Decisions:
   library and ``b3lake.catalog``/``errors``, not even lazily: the trigger Lambda (stdlib + boto3
   only) reaches them through the layout, and ``scripts/package.py`` writes the manifest from them
   without pyarrow.
+* A table that refines itself names its refine function either directly or as a string
+  ``"package.module:function"`` (:class:`LazyRefine`, imported on the first call). A table
+  module of ``src/b3lake/tables/`` is reached by the trigger Lambda (stdlib + boto3 only), so it
+  names its function by string and keeps the PySpark-API logic in ``b3lake.tables.transforms``:
+  the trigger's import graph never reaches an engine, and the job calls ``spec.refine(frames)``
+  the same either way.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -56,6 +63,19 @@ ColumnsLike = Iterable[Column | tuple[str, str]]
 #: A table that refines itself: ``refine({raw name: DataFrame}) -> DataFrame`` (PySpark API, the
 #: partition columns first or anywhere; the job conforms the rows to the spec).
 Refine = Callable[[dict[str, Any]], Any]
+_REFINE_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*:[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LazyRefine:
+    """A refine function named ``"package.module:function"``, imported when first called."""
+
+    path: str
+
+    def __call__(self, inputs: dict[str, Any]) -> Any:
+        module, _, name = self.path.partition(":")
+        function: Refine = getattr(importlib.import_module(module), name)
+        return function(inputs)
 
 
 @dataclass(frozen=True, init=False)
@@ -88,9 +108,13 @@ class TableSpec:
         quarantine: TableSpec | None = None,
         description: str = "",
         inputs: Iterable[str] = (),
-        refine: Refine | None = None,
+        refine: Refine | str | None = None,
     ) -> None:
         where = name
+        if isinstance(refine, str):
+            if not _REFINE_PATH.match(refine):
+                raise ValueError(f"{where}: refine {refine!r} is not 'package.module:function'")
+            refine = LazyRefine(refine)
         if not _NAME.match(name):
             raise ValueError(f"table name {name!r} is not lower_snake_case")
         if layer not in LAYERS:

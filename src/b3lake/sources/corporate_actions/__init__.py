@@ -2,7 +2,8 @@
 
 ``parse`` holds the pure, strict parsers of ``GetListedCashDividends`` and
 ``GetListedSupplementCompany`` bodies (and of vcr cassettes that recorded them); ``client`` the
-HTTP client (paging, retries). Raw layout: ``raw/corporate_actions/dt=<last date prior>/
+HTTP client (paging, retries, requests spaced politely); ``schedule`` which issuers the daily
+extract asks (every issuer of the landed tickers, or the settings' list, in batches). Raw layout: ``raw/corporate_actions/dt=<last date prior>/
 <ISSUER>_<Endpoint>.parquet`` – one object per issuer, endpoint and date, so every event lands
 under the session that still carries the right (a session of B3's calendar, known from the body,
 never the wall clock), a re-fetch of an unchanged history rewrites nothing and fires nothing, and
@@ -19,12 +20,13 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from b3lake.errors import SourceError
-from b3lake.sources.base import Fetched, Param, Request, ScheduleSettings
+from b3lake.errors import ConfigError, SourceError
+from b3lake.sources.base import Fetched, Param, Request
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.settings import Settings
     from b3lake.sources.corporate_actions import client, parse
     from b3lake.sources.corporate_actions.parse import (
         CASH_DIVIDENDS,
@@ -85,6 +87,10 @@ class CorporateActionsSource:
             "(a cash dividends body does not name its issuer).",
             kind="list",
         ),
+        Param(
+            "min_interval",
+            "Seconds between two requests to B3 (default 0.5; the schedule passes the settings').",
+        ),
     )
     merge_key = None
     land_each_input = False
@@ -108,16 +114,21 @@ class CorporateActionsSource:
         )
 
     def fetch(self, request: Request) -> Fetched:
-        import pyarrow as pa
-
         from b3lake.sources.corporate_actions import client, parse
 
         codes = self._codes(request)
         if not codes:
             raise SourceError("give --issuer (e.g. ABEV) or --file", field="issuer")
-        tables = [client.fetch_issuer(code) for code in codes]
-        inputs = ", ".join(f"{parse.CASH_DIVIDENDS} + {parse.SUPPLEMENT} {c}" for c in codes)
-        return Fetched(pa.concat_tables(tables), input=inputs)
+        try:
+            pause = float(request.get("min_interval", client.MIN_INTERVAL))
+        except ValueError:
+            raise ConfigError(
+                "not a number of seconds", field="--min-interval", value=request["min_interval"]
+            ) from None
+        table, missing = client.fetch_issuers(codes, min_interval_seconds=pause)
+        shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+        inputs = f"{parse.CASH_DIVIDENDS} + {parse.SUPPLEMENT} for {shown}"
+        return Fetched(table, input=inputs, missing=missing)
 
     def groups(self, table: pa.Table) -> list[pa.Table]:
         """One group per (issuer, endpoint): each lands as its own object of a session."""
@@ -141,11 +152,16 @@ class CorporateActionsSource:
     def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return object_name(rows["issuer"][0].as_py(), rows["endpoint"][0].as_py())
 
-    def scheduled(
-        self, day: dt.date, settings: ScheduleSettings
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """Not part of the daily extract yet: no setting lists the issuers to follow."""
-        return []
+    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+        """Every issuer of the landed tickers (or the settings' issuers), this session's batch
+        of them (``corporate_actions.schedule``), asked politely."""
+        from b3lake.sources.corporate_actions.schedule import scheduled_issuers
+
+        issuers = scheduled_issuers(settings, day)
+        if not issuers:
+            return []
+        pause = str(settings.corporate_actions.min_interval_seconds)
+        return [(self.name, {"issuer": issuers, "min_interval": pause})]
 
 
 SOURCE = CorporateActionsSource()

@@ -9,22 +9,28 @@ Every GET goes through the shared helper (b3lake.sources.http): a connection err
 HTTP 408/425/429 or 5xx is retried (``retries`` times, waiting ``backoff * 2**(attempt - 1)``
 seconds; ``sleep`` is injectable so tests do not wait). Any other HTTP error, an HTML page or an
 empty body raises FetchError naming the URL at once.
+
+:func:`fetch_issuers` asks for many issuers politely, the way the daily schedule does (every
+issuer of the landed tickers): one session, requests spaced ``min_interval_seconds`` apart. An
+issuer B3 does not know (an empty body, as rb3's recording for ``WWWW`` shows, or an empty list)
+is *missing*, not an error; an issuer whose requests still fail after the retries is listed as
+missing with the reason and the others go on, unless every issuer failed (B3 is down: the error
+is raised, so the scheduler's retry policy runs the extract again).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from b3lake.errors import FetchError
 from b3lake.sources.corporate_actions import parse
-from b3lake.sources.http import Http, get_bytes
+from b3lake.sources.http import EmptyBody, Http, get_bytes
+from b3lake.sources.ibov.client import encode_params
 
 if TYPE_CHECKING:
     import requests
@@ -34,11 +40,6 @@ PAGE_SIZE = 100
 TIMEOUT = 30.0
 RETRIES = 3
 BACKOFF = 1.0
-
-
-def encode_params(params: Mapping[str, Any]) -> str:
-    text = json.dumps(dict(params), separators=(",", ":"), ensure_ascii=False)
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def supplement_url(issuer: str, *, language: str = "pt-br") -> str:
@@ -99,6 +100,50 @@ def fetch_issuer(
         return _fetch_issuer(http, code, trading_name, page_size, ingested_at)
 
 
+MIN_INTERVAL = 0.5
+
+
+def fetch_issuers(
+    issuers: list[str],
+    *,
+    session: requests.Session | None = None,
+    page_size: int = PAGE_SIZE,
+    timeout: float = TIMEOUT,
+    retries: int = RETRIES,
+    backoff: float = BACKOFF,
+    min_interval_seconds: float = MIN_INTERVAL,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    ingested_at: dt.datetime | None = None,
+) -> tuple[pa.Table, list[str]]:
+    """Both endpoints' rows for each issuer, and the issuers missing (with why)."""
+    tables, missing = [], []
+    failures: list[FetchError] = []
+    with Http(
+        session,
+        timeout_seconds=timeout,
+        retries=retries,
+        backoff_seconds=backoff,
+        sleep=sleep,
+        min_interval_seconds=min_interval_seconds,
+        clock=clock,
+    ) as http:
+        for issuer in issuers:
+            code = parse.normalize_issuer(issuer)
+            assert code is not None
+            try:
+                tables.append(_fetch_issuer(http, code, None, page_size, ingested_at))
+            except parse.NoCompany:
+                missing.append(f"{code} (B3 knows no such company)")
+            except FetchError as exc:
+                failures.append(exc)
+                missing.append(f"{code} (failed: {exc})")
+    if failures and not tables:
+        raise failures[0]
+    table = pa.concat_tables(tables) if tables else parse.SCHEMA.empty_table()
+    return table, missing
+
+
 def _fetch_issuer(
     http: Http,
     code: str,
@@ -111,7 +156,12 @@ def _fetch_issuer(
         return parse._json(parse._decode(body, source=url), source=url)
 
     first = supplement_url(code)
-    supplement_doc = get(first)
+    try:
+        supplement_doc = get(first)
+    except EmptyBody:  # what B3 answers for a code it does not know (rb3's recording of WWWW)
+        raise parse.NoCompany(
+            "empty body: B3 knows no company for this code", source=first
+        ) from None
     supplement = parse.parse_supplement(
         supplement_doc, source_name=first, issuer=code, ingested_at=ingested_at
     )

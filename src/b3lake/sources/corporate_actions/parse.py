@@ -31,8 +31,6 @@ ticker and lineage. Decisions:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import re
@@ -106,6 +104,10 @@ SCHEMA = pa.schema(
 _DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 _ISSUER = re.compile(r"^[A-Z0-9]{4}$")
 _ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
+
+
+class NoCompany(FetchError):
+    """B3 knows no company for the issuer code asked (an empty list, or an empty body)."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ def endpoint_of(doc: Any, *, source: str) -> str:
     ):
         return SUPPLEMENT
     if isinstance(doc, list) and not doc:
-        raise FetchError("empty list: B3 knows no company for this request", source=source)
+        raise NoCompany("empty list: B3 knows no company for this request", source=source)
     raise ParseError(
         f"neither a {CASH_DIVIDENDS} nor a {SUPPLEMENT} body",
         source=source,
@@ -263,57 +265,26 @@ def endpoint_of(doc: Any, *, source: str) -> str:
 
 def _uri_params(uri: str, *, source: str) -> tuple[str, dict[str, Any]]:
     """``(endpoint, params)`` of a CompanyCall URI (``…/CompanyCall/<Method>/<base64 JSON>``)."""
-    parts = uri.split("?")[0].rstrip("/").split("/")
-    if len(parts) < 2 or parts[-2] not in ENDPOINTS:
+    from b3lake.sources.cassette import b3_params
+
+    endpoint, params = b3_params(uri, source=source)
+    if endpoint not in ENDPOINTS:
         raise ParseError(
             "cassette request is not a CompanyCall of a known endpoint",
             source=source,
             field="uri",
             value=uri,
         )
-    try:
-        params = json.loads(base64.b64decode(parts[-1], validate=True).decode("utf-8"))
-    except (binascii.Error, ValueError):
-        raise ParseError(
-            "request parameters are not base64 JSON", source=source, field="uri", value=parts[-1]
-        ) from None
-    if not isinstance(params, dict):
-        raise ParseError(
-            "request parameters are not an object", source=source, field="uri", value=params
-        )
-    return parts[-2], params
+    return endpoint, params
 
 
 def _cassette_bodies(text: str, *, source: str) -> list[Body]:
     """The responses of a vcr cassette (R ``vcr`` and Ruby ``VCR`` layouts), pages merged."""
-    import yaml
+    from b3lake.sources.cassette import interactions
 
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ParseError(f"cassette is not YAML: {exc}", source=source) from None
-    interactions = doc.get("http_interactions") if isinstance(doc, Mapping) else None
-    if not isinstance(interactions, list) or not interactions:
-        raise ParseError(
-            "cassette has no http_interactions", source=source, field="http_interactions"
-        )
     pages: dict[tuple[str, str], list[tuple[Mapping[str, Any], Any]]] = {}
-    for i, item in enumerate(interactions, start=1):
-        where = f"{source}#{i}"
-        try:
-            uri = item["request"]["uri"]
-            response = item["response"]
-            status = response["status"]
-            body = response["body"]["string"]
-        except (KeyError, TypeError):
-            raise ParseError(
-                "interaction lacks request.uri or response.body.string", source=where
-            ) from None
-        code = (
-            status.get("status_code", status.get("code")) if isinstance(status, Mapping) else status
-        )
-        if str(code) != "200":
-            raise FetchError(f"recorded response is HTTP {code}", source=where, field="status")
+    for item in interactions(text, source=source):
+        where, uri, body = item.where, item.uri, item.body
         endpoint, params = _uri_params(str(uri), source=where)
         found = _json(str(body), source=where)
         if endpoint_of(found, source=where) != endpoint:

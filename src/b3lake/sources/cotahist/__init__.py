@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import SourceError
-from b3lake.sources.base import Fetched, Param, Request, ScheduleSettings
+from b3lake.sources.base import Fetched, Param, Request
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.settings import Settings
     from b3lake.sources.cotahist.download import (
         DEFAULT_BASE_URL,
         cotahist_file_name,
@@ -108,9 +109,7 @@ class CotahistSource:
     def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return "part-0"
 
-    def scheduled(
-        self, day: dt.date, settings: ScheduleSettings
-    ) -> list[tuple[str, dict[str, Any]]]:
+    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
         return [(self.name, {"year": day.year, "date": day})]
 
 

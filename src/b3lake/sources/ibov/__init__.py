@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import ConfigError, ParseError
-from b3lake.sources.base import Fetched, Param, Request, ScheduleSettings, split_by_date
+from b3lake.sources.base import Fetched, Param, Request, split_by_date
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.settings import Settings
     from b3lake.sources.ibov.client import (
         BASE_URL,
         PAGE_SIZE,
@@ -144,9 +145,7 @@ class IbovSource:
     def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return str(request.get("index", "IBOV")).upper()
 
-    def scheduled(
-        self, day: dt.date, settings: ScheduleSettings
-    ) -> list[tuple[str, dict[str, Any]]]:
+    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
         return [(f"ibov:{index}", {"index": index}) for index in settings.indexes]
 
 

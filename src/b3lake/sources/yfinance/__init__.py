@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b3lake.errors import SourceError
-from b3lake.sources.base import Fetched, Param, Request, ScheduleSettings, split_by_date
+from b3lake.sources.base import Fetched, Param, Request, split_by_date
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from b3lake.settings import Settings
     from b3lake.sources.yfinance.prices import (
         CSV_HEADER,
         SCHEMA,
@@ -109,9 +110,7 @@ class YFinanceSource:
     def object_name(self, day: dt.date, rows: pa.Table, request: Request) -> str:
         return "part-0"
 
-    def scheduled(
-        self, day: dt.date, settings: ScheduleSettings
-    ) -> list[tuple[str, dict[str, Any]]]:
+    def scheduled(self, day: dt.date, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
         return [(self.name, {"tickers": settings.tickers, "start": day, "end": day})]
 
 

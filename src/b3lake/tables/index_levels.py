@@ -1,0 +1,61 @@
+"""``refined_index_levels`` (one close per index and session) and ``quality_index_levels``.
+
+Both are refined by the job generically from ``raw/index_levels/`` (``TableSpec.inputs`` and
+``refine``, by ``dt``), with the same flagging (``transforms.index_levels.flag_levels``), so
+every raw row is in exactly one of them (tests reconcile the counts):
+
+* a row whose close is null is a B3 session inside the published range with an empty cell in
+  B3's grid (the parser lands it so): ``missing_session``;
+* a row on a day that is not a B3 session (the calendar of ``b3lake.sources.calendar``; dates
+  outside its range, before 2000, are not judged): ``not_a_session``;
+* every other row is the index's close of that session.
+
+Layout (measured, see docs/architecture.md "Index levels, curves, index report, options"): one
+``dt=`` partition per session holding every index (N rows): 250 files a year, 5,000 at 20 years,
+where a ``dt`` x ``index`` layout would hold N times more; Athena reads them as 5,000 partitions
+(far below its 1 M limit). A 20-year history of one index opens those 5,000 files (0.7-1.6 s in
+DuckDB here, against 0.01 s for 20 year files): acceptable for a table this small, and it is what
+the generic refine seam (by ``dt``) writes today. Quality rows are rare, so their partitions too.
+
+The calendar check runs on the driver over the distinct dates of the input only (a few hundred
+values at most, never the rows), so the refine stays one PySpark-API plan on both engines.
+"""
+
+from __future__ import annotations
+
+from b3lake.tables.spec import TableSpec
+
+RAW = "index_levels"
+
+
+REFINED_INDEX_LEVELS = TableSpec(
+    name="refined_index_levels",
+    prefix="index_levels",
+    description="Daily close of B3's indices (IBOV, ...) from B3's index statistics, per session.",
+    partition_keys=(("dt", "date"),),
+    columns=(("index", "string"), ("close", "double")),
+    sort_by=("index",),
+    inputs=(RAW,),
+    refine="b3lake.tables.transforms.index_levels:refine_levels",
+)
+
+QUALITY_INDEX_LEVELS = TableSpec(
+    name="quality_index_levels",
+    prefix="quality_index_levels",
+    description="Index statistics rows that are not a session's close: missing sessions, values "
+    "on days that are not sessions (rule, reason, B3's cell).",
+    partition_keys=(("dt", "date"),),
+    columns=(
+        ("index", "string"),
+        ("close", "double"),
+        ("close_text", "string"),
+        ("cell", "string"),
+        ("source_file", "string"),
+        ("line_number", "bigint"),
+        ("rule", "string"),
+        ("reason", "string"),
+    ),
+    sort_by=("index", "rule", "source_file", "line_number"),
+    inputs=(RAW,),
+    refine="b3lake.tables.transforms.index_levels:refine_quality",
+)
