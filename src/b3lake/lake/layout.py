@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from b3lake import tables
@@ -76,6 +77,23 @@ def parse_raw_key(key: str) -> RawObject:
     except ValueError as exc:
         raise EventError("raw key has an impossible date", source=key, value=match["dt"]) from exc
     return RawObject(source=match["source"], dt=day, name=match["name"], key=key)
+
+
+def raw_objects(keys: Iterable[str]) -> Iterator[RawObject]:
+    """The raw objects among ``keys``; stray keys (markers, temp files) are not raw data."""
+    for key in keys:
+        try:
+            yield parse_raw_key(key)
+        except EventError:
+            continue
+
+
+def by_session(keys: Iterable[str]) -> dict[dt.date, list[str]]:
+    """``dt -> keys`` (sorted) of the raw objects among ``keys``, sessions in order."""
+    found: dict[dt.date, list[str]] = {}
+    for obj in raw_objects(sorted(keys)):
+        found.setdefault(obj.dt, []).append(obj.key)
+    return found
 
 
 def partition_dates(keys: list[str]) -> list[dt.date]:

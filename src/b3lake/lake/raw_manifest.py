@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from b3lake.errors import StorageError
 from b3lake.keyspace import SYSTEM
-from b3lake.lake.layout import parse_raw_key, raw_prefix
+from b3lake.lake.layout import by_session, parse_raw_key, raw_objects, raw_prefix
 
 if TYPE_CHECKING:
     from b3lake.storage import Storage
@@ -52,14 +52,7 @@ def shard_key(raw_key: str) -> str:
 def list_raw(storage: Storage, source: str) -> dict[str, str]:
     """``key -> ETag`` of a raw source's objects (stray keys that are not raw data skipped)."""
     listed = storage.list_etags(raw_prefix(source))
-    out = {}
-    for key, etag in listed.items():
-        try:
-            parse_raw_key(key)
-        except Exception:  # noqa: BLE001 - markers, temp files: not raw data
-            continue
-        out[key] = etag
-    return out
+    return {obj.key: listed[obj.key] for obj in raw_objects(listed)}
 
 
 def parse_shard(data: bytes) -> dict[str, dict[str, str]]:
@@ -145,10 +138,4 @@ def record(
 
 def raw_index(storage: Storage, source: str) -> dict[dt.date, list[str]]:
     """``dt -> keys`` (sorted) of a raw source, from one listing of ``raw/<source>/``."""
-    found: dict[dt.date, list[str]] = defaultdict(list)
-    for key in storage.list_keys(raw_prefix(source)):
-        try:
-            found[parse_raw_key(key).dt].append(key)
-        except Exception:  # noqa: BLE001 - stray objects (markers, temp files) are not raw data
-            continue
-    return dict(found)
+    return by_session(storage.list_keys(raw_prefix(source)))

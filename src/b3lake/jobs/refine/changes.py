@@ -91,13 +91,7 @@ class ChangeSet:
 
     @cached_property
     def _index(self) -> dict[str, dict[dt.date, list[str]]]:
-        out: dict[str, dict[dt.date, list[str]]] = {}
-        for source, keys in self.listed.items():
-            found: dict[dt.date, list[str]] = defaultdict(list)
-            for key in sorted(keys):
-                found[layout.parse_raw_key(key).dt].append(key)
-            out[source] = dict(found)
-        return out
+        return {source: layout.by_session(keys) for source, keys in self.listed.items()}
 
     def index(self, source: str) -> dict[dt.date, list[str]]:
         """``day -> keys`` of a source's objects (sorted keys)."""

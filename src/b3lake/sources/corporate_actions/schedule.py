@@ -52,17 +52,11 @@ def _storage(settings: Settings) -> Storage:
 
 def newest_cotahist_key(storage: Storage, day: dt.date) -> str | None:
     """The raw COTAHIST object of the newest session at or before ``day`` (None: none landed)."""
-    from b3lake.lake import layout
+    from b3lake.lake.raw_manifest import raw_index
 
-    found: list[tuple[dt.date, str]] = []
-    for key in storage.list_keys(layout.raw_prefix("cotahist")):
-        try:
-            obj = layout.parse_raw_key(key)
-        except Exception:  # noqa: BLE001 - stray objects are not raw data
-            continue
-        if obj.dt <= day:
-            found.append((obj.dt, key))
-    return max(found)[1] if found else None
+    index = raw_index(storage, "cotahist")
+    days = [d for d in index if d <= day]
+    return index[max(days)][-1] if days else None
 
 
 def landed_issuers(settings: Settings, day: dt.date, storage: Storage | None = None) -> list[str]:
