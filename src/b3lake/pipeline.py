@@ -101,10 +101,6 @@ class Pipeline:
         #: Called as ``progress(source, done, total)`` after each raw object (CLI progress bar).
         self.progress: Callable[[str, int, int], None] | None = None
 
-    def job_defaults(self) -> dict[str, str]:
-        """The job's default arguments, as the Terraform sets them on the Glue job."""
-        return self.settings.refine_args(lake=self.backend.storage.root).deployment_arguments()
-
     # -- extract ---------------------------------------------------------------------------
 
     def _land(self, report: ExtractReport, src: Source, request: Request, table: pa.Table) -> None:

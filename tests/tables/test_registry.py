@@ -34,8 +34,6 @@ def test_built_in_tables_and_their_twins() -> None:
 def test_layout_and_schemas_read_the_specs() -> None:
     for spec in tables.refined_tables():
         assert layout.refined_prefix(spec.name) == spec.location
-        if spec.quarantine is not None:
-            assert layout.quarantine_prefix(spec.name) == spec.quarantine.location
     assert schemas.REFINED_QUOTES.equals(file_schema(tables.table("refined_quotes")))
     assert schemas.QUARANTINE_QUOTES.equals(file_schema(tables.table("quarantine_quotes")))
     spec = tables.table("refined_quotes")

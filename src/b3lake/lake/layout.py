@@ -24,7 +24,6 @@ from b3lake.errors import EventError
 
 RAW = "raw"
 REFINED = "refined"
-QUARANTINE = "quarantine"
 
 _RAW_KEY = re.compile(
     r"^raw/(?P<source>[a-z0-9_]+)/dt=(?P<dt>\d{4}-\d{2}-\d{2})/(?P<name>[A-Za-z0-9_.=-]+)\.parquet$"
@@ -42,17 +41,6 @@ def raw_prefix(source: str) -> str:
 def refined_prefix(table: str) -> str:
     """``refined/quotes/`` for ``refined_quotes`` (the spec's location)."""
     return tables.table(table).location
-
-
-def quarantine_prefix(table: str) -> str:
-    """Where a refined table's rejected rows live (its quarantine twin's location); a name that
-    is not a registered table gives ``quarantine/<name>/``."""
-    spec = tables.TABLES.get(table)
-    if spec is not None and spec.layer == QUARANTINE:
-        return spec.location
-    if spec is not None and spec.quarantine is not None:
-        return spec.quarantine.location
-    return f"{QUARANTINE}/{table}/"
 
 
 @dataclass(frozen=True)
@@ -94,11 +82,3 @@ def by_session(keys: Iterable[str]) -> dict[dt.date, list[str]]:
     for obj in raw_objects(sorted(keys)):
         found.setdefault(obj.dt, []).append(obj.key)
     return found
-
-
-def partition_dates(keys: list[str]) -> list[dt.date]:
-    """The distinct dt=… values found in a list of keys, sorted."""
-    found = {
-        dt.date.fromisoformat(m) for k in keys for m in re.findall(r"dt=(\d{4}-\d{2}-\d{2})", k)
-    }
-    return sorted(found)

@@ -38,7 +38,6 @@ SORT_KEYS = ("ticker", "source", "dt")
 # ~1,000 tickers x 250 sessions = ~250,000 rows a year: ~25 row groups, each spanning ~40
 # tickers, so one ticker's rows sit in one or two of them.
 ROW_GROUP_ROWS = 10_000
-GRAINS = ("year", "month")
 
 
 def partition_of(day: dt.date, grain: str = "year") -> str:

@@ -84,16 +84,6 @@ def load(storage: Storage, sources: Iterable[str]) -> dict[str, dict[str, str]]:
     return entries
 
 
-def shard_etags(storage: Storage, shard: str) -> dict[str, str]:
-    """``raw key -> ETag`` of one shard (one GET; empty if the shard does not exist)."""
-    return {k: v.get("etag", "") for k, v in _read_shard(storage, shard).items()}
-
-
-def consumed_etag(storage: Storage, raw_key: str) -> str | None:
-    """The ETag with which ``raw_key`` was consumed (one GET of its shard), or None."""
-    return shard_etags(storage, shard_key(raw_key)).get(raw_key)
-
-
 def changes(
     listed: Mapping[str, str], consumed: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[str], list[str]]:

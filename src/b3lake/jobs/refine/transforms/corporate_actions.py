@@ -46,7 +46,6 @@ STOCK_LABELS = {
 }
 SUBSCRIPTION_LABELS = ("SUBSCRICAO", "SUBSCRIÇÃO")
 STOCK_KINDS = ("split", "bonus", "reverse_split")
-ENDPOINT_PRIORITY = {"GetListedCashDividends": 1, "GetListedSupplementCompany": 2}
 #: corporateActionPrice is printed with 6 decimals: half a unit of the last one.
 PERCENT_TOLERANCE = 5e-7 + 1e-9
 #: Closes are printed in cents.

@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Sequence
 from typing import Any
 
 from b3lake.engines import DataFrame, sql_api
@@ -47,13 +46,6 @@ LOOKBACK_SESSIONS = 21
 MOVING_AVERAGES = (5, 7, 21)
 LAGS = (1, 2, 3)
 INPUT_ROWS = "input_rows"  # internal: clean rows behind each refined row (for reconciliation)
-
-# Column order comes from the schemas, the single source of truth for what is stored.
-# A normalised quote row is what quarantine keeps, before the rule and the reason.
-NORMALIZED_COLUMNS = (
-    "dt",
-    *[n for n in schemas.QUARANTINE_QUOTES.names if n not in ("rule", "reason")],
-)
 
 
 def _date(F: Any, day: dt.date | str) -> Any:  # noqa: N803
@@ -262,7 +254,3 @@ def between(df: DataFrame, first: dt.date, last: dt.date, column: str = "dt") ->
     """Rows with ``first <= column <= last`` (a date range filter both engines push down)."""
     F = sql_api(df).F  # noqa: N806
     return df.filter((F.col(column) >= _date(F, first)) & (F.col(column) <= _date(F, last)))
-
-
-def select_columns(df: DataFrame, names: Sequence[str]) -> DataFrame:
-    return df.select(*names)
