@@ -67,3 +67,24 @@ def test_partitioned_tickers_and_its_old_name_in_the_toml(
         s = load_settings()
     assert s.universe.partitioned_tickers == ["PETR4"] and s.universe.r6_tickers is None
     assert s.refine_args().to_arguments()["--partitioned_tickers"] == "PETR4"
+
+
+def test_the_deployment_environment_reads_back_as_the_same_settings(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the Lambdas get (deployment_environment) means what the settings mean: the indices
+    and the corporate-actions schedule included."""
+    from b3lake.settings import Settings
+
+    settings = Settings(
+        lake="s3://b/lake",
+        aws_region="sa-east-1",
+        index_levels=["IBOV", "SMLL"],
+        corporate_actions={"issuers": ["ABEV"], "batches": 3, "min_interval_seconds": 1.5},
+    )
+    for name, value in settings.deployment_environment().items():
+        monkeypatch.setenv(name, value)
+    again = Settings()
+    assert again.index_levels == ["IBOV", "SMLL"]
+    assert again.corporate_actions == settings.corporate_actions
+    assert again.universe == settings.universe

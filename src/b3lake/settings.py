@@ -69,8 +69,9 @@ class CorporateActionsSettings(BaseSettings):
     # Issuer codes (ABEV, PETR); empty = every issuer of the landed tickers (the whole market).
     issuers: list[str] = Field(default_factory=list)
     # Spread the issuers over this many sessions (each is asked once every N sessions): ~300
-    # issuers at ~2 requests each take ~5 minutes; the extract Lambda's budget may need N = 5.
-    batches: int = Field(default=1, ge=1)
+    # issuers at ~2 requests each take ~5 minutes, past the extract Lambda's budget; with 5, ~60
+    # issuers a session (about a minute of requests). The same default on every backend.
+    batches: int = Field(default=5, ge=1)
     # Seconds between two requests to B3 (politeness; retries count).
     min_interval_seconds: float = Field(default=0.5, ge=0)
 
@@ -179,6 +180,12 @@ class Settings(BaseSettings):
             ("partitioned_tickers", u.partitioned_tickers),
         ):
             env[f"B3LAKE_UNIVERSE__{name.upper()}"] = json.dumps(list(values))
+        # What the scheduled extract fetches: the indices' levels, the issuers' corporate actions.
+        env["B3LAKE_INDEX_LEVELS"] = json.dumps(list(self.index_levels))
+        ca = self.corporate_actions
+        env["B3LAKE_CORPORATE_ACTIONS__ISSUERS"] = json.dumps(list(ca.issuers))
+        env["B3LAKE_CORPORATE_ACTIONS__BATCHES"] = str(ca.batches)
+        env["B3LAKE_CORPORATE_ACTIONS__MIN_INTERVAL_SECONDS"] = str(ca.min_interval_seconds)
         return env
 
     @classmethod

@@ -423,8 +423,11 @@ def test_lambda_environment_names_are_settings() -> None:
     universe = {n for n in expected if n.startswith("B3LAKE_UNIVERSE__")}
     assert set(env) == expected - universe
     for name in env:
-        field = name.removeprefix("B3LAKE_").lower()
+        field, _, sub = name.removeprefix("B3LAKE_").lower().partition("__")
         assert field in Settings.model_fields, f"{name} is not a b3lake setting"
+        if sub:  # a nested section ([corporate_actions] batches …)
+            section = Settings.model_fields[field].annotation
+            assert sub in section.model_fields, f"{name} is not a {field} setting"  # type: ignore[union-attr]
     for name in universe:
         field = name.removeprefix("B3LAKE_UNIVERSE__").lower()
         assert field in UniverseSettings.model_fields, f"{name} is not a universe setting"

@@ -8,7 +8,9 @@ A history is a random list of steps over every source, each landing through the 
 * an *item* landed alone or several in one *burst* (one batch of events, as one extract): a real
   COTAHIST session of the bundled sample (or its *corrected* file: a ticker gone, a price fixed),
   real yfinance bars, the real IBOV portfolios, a real (or derived-from-real) corporate-actions
-  body of one issuer (ABEV, ITUB, KRSA), split into its raw objects as the extract splits it;
+  body of one issuer (ABEV, ITUB, KRSA), real index levels (two months of IBOV 2022), the real
+  TaxaSwap curves and BVBG.087 index report, each split into its raw objects as the extract
+  splits it (the options come from the COTAHIST sessions);
 * out of order and with *duplicates* (an item landed again: same bytes, nothing fires; or an S3
   event delivered twice);
 * a raw object *removed* (S3 sends no ObjectCreated: the next run sees it gone);
@@ -110,6 +112,17 @@ def items() -> dict[str, list[Write]]:
     )
     out["issuer KRSA"] = _source_writes(
         "corporate_actions", ca / "GetListedSupplementCompany_KRSA_extracted.json"
+    )
+    # Index levels (a year partition rebuilt from every object of its year), two months of 2022.
+    levels = _source_writes(
+        "index_levels", FIXTURES / "index_levels" / "GetPortfolioDay_IndexStatistics_IBOV_2022.yml"
+    )
+    out["index_levels IBOV 2022-01"] = [w for w in levels if w[1].month == 1][:8]
+    out["index_levels IBOV 2022-02"] = [w for w in levels if w[1].month == 2][:8]
+    for name in ("TaxaSwap.txt", "TaxaSwap-sample.txt"):
+        out[f"curves {name}"] = _source_writes("curves", FIXTURES / "curves" / name)
+    out["index_report 2021-04-23"] = _source_writes(
+        "index_report", FIXTURES / "index_report" / "IR210423.zip"
     )
     return out
 

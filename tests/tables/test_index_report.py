@@ -33,5 +33,5 @@ def test_the_report_refines_one_row_per_index(tmp_path: Path) -> None:
     ]
     assert engine.query("SELECT count(*) AS n FROM refined_index_report").to_pylist() == [{"n": 25}]
     assert pipeline.backend.storage.list_keys("refined/index_report/") == [
-        "refined/index_report/dt=2021-04-23/part-0.parquet"
+        "refined/index_report/year=2021/part-0.parquet"
     ]

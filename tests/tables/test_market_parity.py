@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from b3lake import tables
+from b3lake.jobs.refine.steps.registered import refine_rows
 from b3lake.tables.arrow import full_schema
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -79,7 +80,7 @@ def _outputs(engine: Any, raw: dict[str, pa.Table]) -> dict[str, pa.Table]:
         spec = tables.table(name)
         assert spec.refine is not None
         frames = {source: engine.from_arrow(raw[source]) for source in spec.inputs}
-        out[name] = engine.to_arrow(spec.refine(frames))
+        out[name] = engine.to_arrow(refine_rows(spec, frames))
     return out
 
 

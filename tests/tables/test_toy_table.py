@@ -100,3 +100,69 @@ def test_a_toy_table_refines_a_toy_source(toy: Any, tmp_path: Path) -> None:
     pipeline.refine(mode="full")
     assert {k: storage.get_bytes(k) for k in storage.list_keys("refined/toy_totals/")} == before
     assert tables.manifest()["refined_toy_totals"]["location"] == "refined/toy_totals/"
+
+
+def _yearly(inputs: dict[str, Any]) -> Any:
+    """Each toy value as a row of its day (``dt`` a column of a year file)."""
+    from b3lake.engines import sql_api
+
+    values = inputs["toy_values"]
+    F = sql_api(values).F  # noqa: N806
+    return values.select(F.col("day").alias("dt"), "name", F.col("value").cast("bigint"))
+
+
+TOY_YEARLY = TableSpec(
+    name="refined_toy_yearly",
+    prefix="toy_yearly",
+    description="Toy values, one file a year.",
+    partition_keys=(("year", "string"),),
+    columns=(("dt", "date"), ("name", "string"), ("value", "bigint")),
+    sort_by=("name", "dt"),
+    inputs=("toy_values",),
+    refine=_yearly,
+)
+
+
+def test_a_table_by_year_rebuilds_its_year_from_every_object_of_it(
+    toy: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registered table partitioned by year: a new day rewrites its year's one file from every
+    raw object of that year; a rebuild runs one chunk a year; both leave the same bytes."""
+    from b3lake.jobs.refine.steps import registered
+    from b3lake.pipeline import Pipeline
+    from b3lake.settings import Settings
+
+    tables.register(TOY_YEARLY)
+    try:
+        pipeline = Pipeline(Settings(lake=str(tmp_path / "lake")))
+        for i, text in enumerate(["a;2020-12-30;1\n", "a;2021-01-04;2\n", "b;2021-01-05;3\n"]):
+            data = tmp_path / f"values-{i}.txt"
+            data.write_text(text)
+            pipeline.extract("toy", files=[data])  # each lands and its event refines it
+        storage = pipeline.backend.storage
+        assert storage.list_keys("refined/toy_yearly/") == [
+            "refined/toy_yearly/year=2020/part-0.parquet",
+            "refined/toy_yearly/year=2021/part-0.parquet",
+        ]
+        rows = pipeline.backend.query_engine().query(
+            "SELECT year, dt, name, value FROM refined_toy_yearly ORDER BY dt"
+        )
+        assert [(r["year"], r["name"], r["value"]) for r in rows.to_pylist()] == [
+            ("2020", "a", 1),
+            ("2021", "a", 2),
+            ("2021", "b", 3),
+        ]
+        before = {k: storage.get_bytes(k) for k in storage.list_keys("refined/toy_yearly/")}
+        chunks: list[list[Any]] = []
+        real = registered._run_chunk
+        monkeypatch.setattr(
+            registered,
+            "_run_chunk",
+            lambda ctx, spec, days: chunks.append(days) or real(ctx, spec, days),
+        )
+        pipeline.refine(mode="full")
+        yearly = [sorted({d.year for d in c}) for c in chunks if c]
+        assert [y for y in yearly if len(y) > 1] == [] and len(yearly) >= 2  # a chunk a year
+        assert {k: storage.get_bytes(k) for k in storage.list_keys("refined/toy_yearly/")} == before
+    finally:
+        tables.unregister(TOY_YEARLY.name)

@@ -59,6 +59,11 @@ locals {
     B3LAKE_ATHENA_WORKGROUP = local.athena_workgroup
     # Explicit, never guessed (b3lake.awsclients refuses to default one).
     B3LAKE_AWS_REGION = local.region
+    # What the scheduled extract fetches besides quotes (settings index_levels, [corporate_actions]).
+    B3LAKE_INDEX_LEVELS                            = jsonencode(var.index_levels)
+    B3LAKE_CORPORATE_ACTIONS__ISSUERS              = jsonencode(var.corporate_actions.issuers)
+    B3LAKE_CORPORATE_ACTIONS__BATCHES              = tostring(var.corporate_actions.batches)
+    B3LAKE_CORPORATE_ACTIONS__MIN_INTERVAL_SECONDS = tostring(var.corporate_actions.min_interval_seconds)
   }
 
   # The [universe] of b3lake.toml (var.universe): the Lambdas read it as settings

@@ -122,6 +122,27 @@ variable "universe" {
   }
 }
 
+variable "index_levels" {
+  description = "Indices whose daily closes the index_levels source fetches (settings index_levels, B3LAKE_INDEX_LEVELS)."
+  type        = list(string)
+  default     = ["IBOV"]
+}
+
+variable "corporate_actions" {
+  description = "The [corporate_actions] settings: issuers to ask B3 about (empty = every issuer of the landed tickers), batches (each issuer asked once every N sessions: ~300 issuers at ~2 requests each would take ~5 minutes, past the extract Lambda's budget) and the seconds between two requests."
+  type = object({
+    issuers              = optional(list(string), [])
+    batches              = optional(number, 5)
+    min_interval_seconds = optional(number, 0.5)
+  })
+  default = {}
+
+  validation {
+    condition     = var.corporate_actions.batches >= 1 && var.corporate_actions.min_interval_seconds >= 0
+    error_message = "corporate_actions.batches must be >= 1 and min_interval_seconds >= 0."
+  }
+}
+
 variable "sources" {
   description = "Sources the extract Lambda pulls each session (B3LAKE_SOURCES)."
   type        = list(string)
@@ -206,9 +227,14 @@ variable "extract_memory_size" {
 }
 
 variable "extract_timeout" {
-  description = "Timeout of the extract Lambda in seconds."
+  description = "Timeout of the extract Lambda in seconds (Lambda's maximum, 900: a session's corporate actions batch is ~60 issuers at B3's pace, and pesquisapregao answers in ~20 s; a run is billed for what it uses, not for the cap)."
   type        = number
-  default     = 300
+  default     = 900
+
+  validation {
+    condition     = var.extract_timeout >= 60 && var.extract_timeout <= 900
+    error_message = "extract_timeout must be between 60 and 900 seconds (Lambda's maximum)."
+  }
 }
 
 variable "extract_schedule_expression" {

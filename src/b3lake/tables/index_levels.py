@@ -10,12 +10,12 @@ every raw row is in exactly one of them (tests reconcile the counts):
   outside its range, before 2000, are not judged): ``not_a_session``;
 * every other row is the index's close of that session.
 
-Layout (measured, see docs/architecture.md "Index levels, curves, index report, options"): one
-``dt=`` partition per session holding every index (N rows): 250 files a year, 5,000 at 20 years,
-where a ``dt`` x ``index`` layout would hold N times more; Athena reads them as 5,000 partitions
-(far below its 1 M limit). A 20-year history of one index opens those 5,000 files (0.7-1.6 s in
-DuckDB here, against 0.01 s for 20 year files): acceptable for a table this small, and it is what
-the generic refine seam (by ``dt``) writes today. Quality rows are rare, so their partitions too.
+Layout: one file a year (``year=YYYY/part-0.parquet``, ``dt`` a column), rows sorted by index and
+``dt``, as the quotes' history layer: a long history of few rows a day. Twenty years are 20 files
+(one index's whole history reads them all in ~0.01 s in DuckDB, against 0.7-1.6 s for 5,000
+``dt=`` files of a few rows each), and 20 partitions on Athena. A new session rewrites its year's
+file (about 250 rows per index): the registered-tables step rebuilds a year partition from every
+raw object of that year (``jobs/refine/steps/registered.py``).
 
 The calendar check runs on the driver over the distinct dates of the input only (a few hundred
 values at most, never the rows), so the refine stays one PySpark-API plan on both engines.
@@ -32,9 +32,9 @@ REFINED_INDEX_LEVELS = TableSpec(
     name="refined_index_levels",
     prefix="index_levels",
     description="Daily close of B3's indices (IBOV, ...) from B3's index statistics, per session.",
-    partition_keys=(("dt", "date"),),
-    columns=(("index", "string"), ("close", "double")),
-    sort_by=("index",),
+    partition_keys=(("year", "string"),),
+    columns=(("dt", "date"), ("index", "string"), ("close", "double")),
+    sort_by=("index", "dt"),
     inputs=(RAW,),
     refine="b3lake.tables.transforms.index_levels:refine_levels",
 )
@@ -44,8 +44,9 @@ QUALITY_INDEX_LEVELS = TableSpec(
     prefix="quality_index_levels",
     description="Index statistics rows that are not a session's close: missing sessions, values "
     "on days that are not sessions (rule, reason, B3's cell).",
-    partition_keys=(("dt", "date"),),
+    partition_keys=(("year", "string"),),
     columns=(
+        ("dt", "date"),
         ("index", "string"),
         ("close", "double"),
         ("close_text", "string"),
@@ -55,7 +56,7 @@ QUALITY_INDEX_LEVELS = TableSpec(
         ("rule", "string"),
         ("reason", "string"),
     ),
-    sort_by=("index", "rule", "source_file", "line_number"),
+    sort_by=("index", "dt", "rule", "source_file", "line_number"),
     inputs=(RAW,),
     refine="b3lake.tables.transforms.index_levels:refine_quality",
 )

@@ -1,7 +1,7 @@
 """``refined_index_report``: B3's index report (BVBG.087) per session: open, low, high, close.
 
-Refined by the job generically from ``raw/index_report/`` by ``dt`` (a few dozen indices a
-session: 250 small files a year, as ``refined_index_levels``). Its closes are cross-checked
+Refined by the job generically from ``raw/index_report/``, one file a year (``year=YYYY/``, ``dt``
+a column; a few dozen indices a session), as ``refined_index_levels``. Its closes are cross-checked
 against the index statistics' (``refined_index_levels``) by the ``quality_index_closes`` view.
 """
 
@@ -17,8 +17,9 @@ REFINED_INDEX_REPORT = TableSpec(
     prefix="index_report",
     description="B3's index report (BVBG.087) per session: open, low, high, average, previous "
     "close, close, change and constituents' breadth of each index.",
-    partition_keys=(("dt", "date"),),
+    partition_keys=(("year", "string"),),
     columns=(
+        ("dt", "date"),
         ("index", "string"),
         ("description", "string"),
         *((c, "double") for c in PRICES),
@@ -29,7 +30,7 @@ REFINED_INDEX_REPORT = TableSpec(
         ("stable", "int"),
         ("security_id", "bigint"),
     ),
-    sort_by=("index",),
+    sort_by=("index", "dt"),
     inputs=(RAW,),
     refine="b3lake.tables.transforms.index_report:refine_index_report",
 )

@@ -148,8 +148,12 @@ class TableSpec:
             raise ValueError(f"{where}: sort_by names unknown columns {unknown}")
         if quarantine is not None and quarantine.layer != "quarantine":
             raise ValueError(f"{where}: its quarantine twin {quarantine.name} is not one")
-        if refine is not None and (not self.inputs or self.keys[:1] != ("dt",)):
-            raise ValueError(f"{where}: a table that refines itself reads inputs, by dt first")
+        if refine is not None and (not self.inputs or self.keys[:1] not in (("dt",), ("year",))):
+            raise ValueError(
+                f"{where}: a table that refines itself reads inputs, by dt or year first"
+            )
+        if refine is not None and self.keys[:1] == ("year",) and "dt" not in names:
+            raise ValueError(f"{where}: a table partitioned by year keeps dt as a column")
 
     # -- where -------------------------------------------------------------------------------
     @property

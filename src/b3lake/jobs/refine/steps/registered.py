@@ -1,14 +1,22 @@
 """The registered-tables step: every table whose spec refines itself (``TableSpec.refine``).
 
 Such a table declares its raw inputs and a function of their rows (PySpark API, any engine), and
-is partitioned by ``dt`` first: a date's rows depend on that date's raw objects alone. So the step
-rewrites, per table, the dates of the change set's changed or removed objects of its inputs
-(every date in full mode, and the table's other partitions go), reading those dates' objects.
+is partitioned by ``dt`` or by ``year`` first (``year`` 'YYYY', with ``dt`` a column of the file:
+one file a year, for long histories of few rows a day, like the index levels). A partition's rows
+depend on the raw objects of its own dates alone, so the step rewrites, per table, the partitions
+of the change set's changed or removed objects of its inputs (a ``dt`` partition: that date; a
+``year`` partition: every object of that year read again), and in full mode every partition (the
+table's other partitions go).
+
+The work runs in chunks of one year of dates (each read, refined and written, then released): a
+rebuild of twenty years of options (~24 M rows) holds one year at a time, and the bytes are those
+of one piece (partitions never span years).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from b3lake import tables
 from b3lake.jobs.refine import outputs
@@ -33,19 +41,42 @@ def run(ctx: StepContext) -> None:
             _run_table(ctx, spec)
 
 
+def _by_year(spec: TableSpec) -> bool:
+    return spec.keys[:1] == ("year",)
+
+
+def _partition(spec: TableSpec, day: dt.date) -> str:
+    return f"year={day.year:04d}/" if _by_year(spec) else f"dt={day.isoformat()}/"
+
+
 def _run_table(ctx: StepContext, spec: TableSpec) -> None:
+    changes = ctx.changes
+    every = changes.days(*spec.inputs)
+    if changes.full:
+        days = every
+    else:
+        changed = changes.changed_days(*spec.inputs)
+        if _by_year(spec):  # a year partition is rebuilt from every object of its year
+            years = {d.year for d in changed}
+            days = sorted({d for d in every if d.year in years} | changed)
+        else:
+            days = sorted(changed)
+    written: set[str] = set()
+    for year in sorted({d.year for d in days}):
+        part = ctx.part()
+        written |= _run_chunk(part, spec, [d for d in days if d.year == year])
+        ctx.report.add(part.report)
+        ctx.engine.release()
+    if changes.full:  # a rebuild: what no raw object stands for any more goes
+        outputs.drop_outside(ctx, spec, {p.rstrip("/") for p in written})
+
+
+def _run_chunk(ctx: StepContext, spec: TableSpec, days: list[dt.date]) -> set[str]:
+    """Refine and write the partitions of ``days`` (one year); returns their prefixes."""
     from b3lake.sources import registry as sources_registry
 
     changes, engine, report = ctx.changes, ctx.engine, ctx.report
     assert spec.refine is not None
-    if changes.full:
-        days = changes.days(*spec.inputs)
-    else:
-        days = sorted(changes.changed_days(*spec.inputs))
-    if not days:
-        if changes.full:  # a rebuild without inputs: none of the table is left
-            outputs.drop_outside(ctx, spec, set())
-        return
     with stage(report, "read"):
         frames = {
             name: engine.read_parquet(
@@ -54,8 +85,23 @@ def _run_table(ctx: StepContext, spec: TableSpec) -> None:
             for name in spec.inputs
         }
     with stage(report, "transform"):
-        rows = spec.refine(frames)
+        rows = refine_rows(spec, frames)
+    owned = sorted({_partition(spec, d) for d in days})
     with stage(report, "write"):
-        owned = None if changes.full else [f"dt={d.isoformat()}/" for d in days]
         result = outputs.write(ctx, spec, rows, partitions=owned)
     report.refined_rows[spec.name] = result.rows if result.rows is not None else engine.count(rows)
+    return set(owned)
+
+
+def refine_rows(spec: TableSpec, frames: dict[str, Any]) -> Any:
+    """The table's rows from its inputs' frames: its refine, plus the ``year`` partition column
+    ('YYYY' of ``dt``, first) for a table partitioned by year."""
+    from b3lake.engines import sql_api
+
+    assert spec.refine is not None
+    rows = spec.refine(frames)
+    if not _by_year(spec):
+        return rows
+    F = sql_api(rows).F  # noqa: N806
+    year = F.lpad(F.year(F.col("dt")).cast("string"), 4, "0").alias("year")
+    return rows.select(year, *[F.col(c) for c in rows.columns if c != "year"])
