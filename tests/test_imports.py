@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -273,7 +274,7 @@ def test_every_statement_is_read_type_only_and_lazy_ones_included() -> None:
         "import json\n"
     )
     known = {"b3lake.lake.layout", "b3lake.tables", "b3lake.settings", "b3lake.storage"}
-    known.add("b3lake.catalog.local")
+    known |= {"b3lake.catalog.local"}
     got = statements("b3lake.catalog.glue", source, known, is_package=False)
     assert [(i.line, i.target, i.name, i.type_only) for i in got] == [
         (2, "b3lake.lake.layout", None, False),
@@ -291,28 +292,31 @@ def test_every_statement_is_read_type_only_and_lazy_ones_included() -> None:
 def test_every_import_names_a_module_or_a_name_it_defines() -> None:
     """A stale import (a moved module, a renamed function) fails here, even inside a function
     that no other test runs."""
-    stale = []
-    for imp in all_imports():
-        if imp.target not in modules():
-            stale.append(f"{imp.where()} imports {imp.target}, which is no module")
-        elif imp.name is not None and imp.name not in _module_names(imp.target):
-            stale.append(f"{imp.where()} imports {imp.name} from {imp.target}, which lacks it")
+    stale = _stale(all_imports())
     assert not stale, "\n".join(stale)
 
 
 def test_the_benchmarks_and_scripts_import_what_exists() -> None:
     """The same check for ``benchmarks/`` and ``scripts/``, which no test imports whole."""
-    known = set(modules())
     stale = []
     for path in sorted([*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]):
         name = path.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
-        for imp in statements(name, path.read_text(), known, is_package=False):
-            where = f"{path.relative_to(ROOT)}:{imp.line}"
-            if imp.target not in known:
-                stale.append(f"{where} imports {imp.target}, which is no module")
-            elif imp.name is not None and imp.name not in _module_names(imp.target):
-                stale.append(f"{where} imports {imp.name} from {imp.target}, which lacks it")
+        imports = statements(name, path.read_text(), set(modules()), is_package=False)
+        stale += _stale(
+            Import(i.module, str(path.relative_to(ROOT)), i.line, i.target, i.name) for i in imports
+        )
     assert not stale, "\n".join(stale)
+
+
+def _stale(imports: Iterable[Import]) -> list[str]:
+    """The statements that name no module, or a name their module does not define."""
+    out = []
+    for imp in imports:
+        if imp.target not in modules():
+            out.append(f"{imp.where()} imports {imp.target}, which is no module")
+        elif imp.name is not None and imp.name not in _module_names(imp.target):
+            out.append(f"{imp.where()} imports {imp.name} from {imp.target}, which lacks it")
+    return out
 
 
 @cache
