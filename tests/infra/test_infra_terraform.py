@@ -388,6 +388,11 @@ def _check_deployment(
         # The universe, as pydantic-settings reads it (JSON lists).
         "B3LAKE_UNIVERSE__TICKERS": '["PETR4","VALE3"]',
         "B3LAKE_UNIVERSE__EXCLUDE_ESPECI": "[]",
+        # What the scheduled extract fetches (the defaults of var.index_levels/corporate_actions).
+        "B3LAKE_INDEX_LEVELS": '["IBOV"]',
+        "B3LAKE_CORPORATE_ACTIONS__ISSUERS": "[]",
+        "B3LAKE_CORPORATE_ACTIONS__BATCHES": "5",
+        "B3LAKE_CORPORATE_ACTIONS__MIN_INTERVAL_SECONDS": "0.5",
     }
     # The trigger also learns which job(s) to start (the visual job is deployed after apply).
     trigger_env = {
