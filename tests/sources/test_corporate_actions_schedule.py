@@ -172,7 +172,8 @@ def test_a_scheduled_run_with_no_issuer_list_fetches_the_landed_issuers(
         lake=str(root),
         sources=["corporate_actions"],
         universe={"tickers": ["ABEV3"]},
-        corporate_actions={"min_interval_seconds": 0.0},
+        # Every issuer this session (batches = 1): the rotation is tested above.
+        corporate_actions={"min_interval_seconds": 0.0, "batches": 1},
     )
     assert settings.corporate_actions.issuers == []
     out = handler({"date": SESSION.isoformat()}, _Context(settings))
