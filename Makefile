@@ -50,8 +50,12 @@ tools: .venv-checkov/bin/checkov $(IAM_SIM)
 run: $(VENV)/.run-installed
 	$(BIN)/b3lake --lake $(LAKE) run --report report.html
 
+# The suite on every core (pytest-xdist): tests sharing a costly session fixture (Spark, the sample
+# pipeline's lake) share a worker (tests/conftest.py), and the slowest are listed at the end.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.dev-installed tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 package: $(VENV)/.dev-installed
 	$(BIN)/python scripts/package.py

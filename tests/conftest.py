@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +24,42 @@ os.environ.setdefault("AWS_SECURITY_TOKEN", "testing")
 os.environ.setdefault("AWS_SESSION_TOKEN", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("B3LAKE_CONFIG", None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``make test`` (xdist, ``--dist loadgroup``) the tests that share a costly session
+    fixture share a worker, so it is built once per run, not once per worker: every test on
+    Spark (one JVM), and every test on the sample pipeline's lake. Runs before xdist's own hook
+    reads the groups (tryfirst)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if "spark_engine" in names:
+            item.add_marker(pytest.mark.xdist_group("spark"))
+        elif "sample_lake" in names or params.get("any_lake") == "sample":
+            item.add_marker(pytest.mark.xdist_group("sample_lake"))
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local[2] SparkSession for the whole run; fails (never skips) without pyspark or Java."""
+    from b3lake.engines.spark import local_spark
+
+    spark = local_spark("b3lake-tests")
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(scope="module")
+def spark_engine(spark_session: Any) -> Iterator[Any]:
+    """A Spark engine over the run's session (its persisted frames and temp folders per module)."""
+    from b3lake.engines.spark import SparkEngine
+
+    engine = SparkEngine(spark_session)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
@@ -84,8 +124,11 @@ def moto_server() -> Iterator[str]:
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    url = f"http://127.0.0.1:{port}"
+    # The server shares the process's moto backends with every earlier moto use: start empty.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.stop()
 
@@ -105,3 +148,51 @@ def athena() -> Iterator[object]:
             },
         )
         yield client
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What a CLI invocation gave: its exit code and what it printed (as ``subprocess.run``'s)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., CliResult]:
+    """Run ``b3lake <args>`` in this process through ``cli.main`` (exit codes and one-line errors
+    included), so the CLI tests pay no interpreter start and no import of the stack per call.
+    ``tests/test_cli.py`` keeps one subprocess test of the installed entry point."""
+    from rich.console import Console
+
+    from b3lake import cli
+    from b3lake.jobs.visual import cli as visual_cli
+
+    def run(*args: str, cwd: Path | None = None) -> CliResult:
+        # The CLI's state lives in its module: the global options and its consoles (wide, so
+        # no line wraps), and --config writes B3LAKE_CONFIG; each call starts from a clean one.
+        monkeypatch.setattr(cli, "console", Console(width=200))
+        monkeypatch.setattr(cli, "err_console", Console(stderr=True, width=200))
+        monkeypatch.setattr(visual_cli, "console", Console(width=200))
+        monkeypatch.setattr(cli, "_overrides", {})
+        monkeypatch.setenv("COLUMNS", "200")
+        monkeypatch.setenv("B3LAKE_CONFIG", "")
+        monkeypatch.delenv("B3LAKE_CONFIG")
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["b3lake", *args])
+        capsys.readouterr()
+        code: int
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        os.environ.pop("B3LAKE_CONFIG", None)
+        return CliResult(code, out.out, out.err)
+
+    return run

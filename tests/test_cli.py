@@ -1,10 +1,16 @@
-"""The CLI as a user meets it: help with examples, one-line errors, exit codes."""
+"""The CLI as a user meets it: help with examples, one-line errors, exit codes.
+
+Every test but one runs the CLI in this process (the ``run_cli`` fixture of tests/conftest.py:
+``cli.main`` with its exit code and output); ``test_the_installed_entry_point_in_a_fresh_process``
+runs ``python -m b3lake.cli`` as a user's shell would, once.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,25 +31,30 @@ COMMANDS = [
 ]
 
 
-def b3lake(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def b3lake_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "b3lake.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "COLUMNS": "200",
-            "HOME": str(cwd or Path.cwd()),
-            "PYTHONPATH": SRC,
-        },
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(cwd), "PYTHONPATH": SRC},
         timeout=120,
     )
 
 
+def test_the_installed_entry_point_in_a_fresh_process(tmp_path: Path) -> None:
+    """The one subprocess test: help exits 0, an error is one line on stderr and exits 1."""
+    out = b3lake_process("--help", cwd=tmp_path)
+    assert out.returncode == 0 and "Example" in out.stdout, out.stderr
+    out = b3lake_process("--lake", str(tmp_path / "lake"), "catalog", "nope", cwd=tmp_path)
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "unknown table" in lines[0]
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_has_help_with_an_example(command: list[str]) -> None:
-    out = b3lake(*command, "--help")
+def test_every_command_has_help_with_an_example(command: list[str], run_cli: Any) -> None:
+    out = run_cli(*command, "--help")
     assert out.returncode == 0, out.stderr
     assert "Example" in out.stdout
 
@@ -58,8 +69,10 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
         (["--backend", "gcp", "runs"], "backend"),
     ],
 )
-def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
-    out = b3lake("--lake", str(tmp_path / "lake"), *args, cwd=tmp_path)
+def test_errors_are_one_line_and_exit_1(
+    tmp_path: Path, args: list[str], message: str, run_cli: Any
+) -> None:
+    out = run_cli("--lake", str(tmp_path / "lake"), *args, cwd=tmp_path)
     assert out.returncode == 1, (out.stdout, out.stderr)
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), out.stderr
@@ -67,15 +80,15 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: list[str], message
     assert "Traceback" not in out.stderr
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    out = b3lake("--debug", "--lake", str(tmp_path), "catalog", "nope", cwd=tmp_path)
+def test_debug_shows_the_traceback(tmp_path: Path, run_cli: Any) -> None:
+    out = run_cli("--debug", "--lake", str(tmp_path), "catalog", "nope", cwd=tmp_path)
     assert out.returncode == 1
     assert "Traceback" in out.stderr
 
 
-def test_run_lands_every_sources_files_and_refines_them(tmp_path: Path) -> None:
+def test_run_lands_every_sources_files_and_refines_them(tmp_path: Path, run_cli: Any) -> None:
     fixtures = Path(__file__).resolve().parent / "fixtures"
-    out = b3lake(
+    out = run_cli(
         "--lake",
         str(tmp_path / "lake"),
         "run",

@@ -231,6 +231,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def reset_moto(url: str) -> None:
+    """Empty moto's state: its server shares the process's backends with every earlier moto use
+    (``mock_aws``, other servers), so what a test finds must not depend on which ran before it
+    (under xdist the order differs from the serial one)."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
+
+
 class MotoServer:
     """moto's threaded server on 127.0.0.1 and a free port; stop() always."""
 
@@ -243,6 +252,7 @@ class MotoServer:
 
     def __enter__(self) -> MotoServer:
         self._server.start()
+        reset_moto(self.url)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -87,23 +87,6 @@ def test_glue_gets_the_wheel_and_the_manifest_pins_only() -> None:
     )
 
 
-def test_a_built_dist_if_any_pins_nothing_of_glue() -> None:
-    """dist/ (make package) when present: its wheel's requirements and the manifest's pins."""
-    import json
-
-    manifest_path = ROOT / "dist" / "manifest.json"
-    if not manifest_path.is_file():
-        pytest.skip(
-            "no dist/manifest.json (make package): the built artifacts are not checked here"
-        )
-    package = _package()
-    manifest = json.loads(manifest_path.read_text())
-    assert package.glue_conflicts(manifest.get("glue_python_modules", [])) == []
-    wheel = ROOT / "dist" / manifest["wheel"]
-    if wheel.is_file():
-        assert wheel_requirements(wheel) == package.glue_requirements(ROOT)
-
-
 def wheel_requirements(wheel: Path) -> list[str]:
     """The unconditional Requires-Dist of a wheel's METADATA."""
     with zipfile.ZipFile(wheel) as zf:

@@ -8,6 +8,7 @@ setuptools from PyPI) and the extract zip (dependency downloads from PyPI) need 
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 import zipfile
@@ -90,7 +91,6 @@ def test_glue_script_is_a_copy_of_the_entry_script(snapshot: Path, tmp_path: Pat
 
 
 def test_manifest_names_what_infra_reads(snapshot: Path, tmp_path: Path) -> None:
-    import json
 
     package = _package()
     built = package.build(tmp_path / "out", ("trigger",), root=snapshot)
@@ -119,6 +119,21 @@ def test_wheel_is_reproducible(snapshot: Path, tmp_path: Path) -> None:
         names = zf.namelist()
     assert "b3lake/lambdas/trigger.py" in names
     assert names[-1].endswith(".dist-info/RECORD")
+    # Glue's runtime (tests/infra/test_glue_runtime.py): the built wheel's requirements are
+    # glue_requirements and no pin of the manifest replaces a module Glue 5.0 provides; the same
+    # of dist/ when a `make package` left one there.
+    from test_glue_runtime import wheel_requirements
+
+    package = _package()
+    outs = [first["manifest"].parent]
+    if (ROOT / "dist" / "manifest.json").is_file():
+        outs.append(ROOT / "dist")
+    for out in outs:
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert package.glue_conflicts(manifest.get("glue_python_modules", [])) == [], out
+        wheel = out / manifest["wheel"]
+        if wheel.is_file():
+            assert wheel_requirements(wheel) == package.glue_requirements(snapshot), out
 
 
 @pytest.mark.slow

@@ -20,15 +20,3 @@ def sqlframe_engine() -> Iterator[Any]:
     engine = SQLFrameDuckDBEngine()
     yield engine
     engine.close()
-
-
-@pytest.fixture(scope="module")
-def spark_engine() -> Iterator[Any]:
-    """A module-scoped local[2] Spark engine; fails (never skips) without pyspark or Java."""
-    from b3lake.engines.spark import SparkEngine, local_spark
-
-    spark = local_spark("b3lake-tests")
-    engine = SparkEngine(spark)
-    yield engine
-    engine.close()
-    spark.stop()

@@ -71,6 +71,15 @@ def put_table(storage: Storage, key: str, table: pa.Table) -> None:
     storage.put_bytes(key, sink.getvalue())
 
 
+def narrowed(table: pa.Table, tickers: tuple[str, ...] | None) -> pa.Table:
+    """The rows of ``tickers`` only (all of them when None)."""
+    if tickers is None:
+        return table
+    import pyarrow.compute as pc
+
+    return table.filter(pc.is_in(table["codneg"], pa.array(list(tickers))))
+
+
 def write_cotahist(storage: Storage, day: dt.date, table: pa.Table | None = None) -> str:
     key = layout.raw_key("cotahist", day)
     put_table(storage, key, sample_sessions()[day] if table is None else table)
@@ -83,11 +92,15 @@ def sample_lake(
     *,
     yfinance: bool = False,
     ibov: bool = False,
+    tickers: tuple[str, ...] | None = None,
 ) -> LocalStorage:
-    """A lake with raw COTAHIST sessions (all 16 by default) and optionally the other sources."""
+    """A lake with raw COTAHIST sessions (all 16 by default) and optionally the other sources.
+
+    ``tickers`` narrows each session to those tickers' rows: a test that checks a few tickers
+    refines those, not the whole market's ~6,600 rows a session."""
     storage = LocalStorage(path)
     for day in sample_sessions() if days is None else days:
-        write_cotahist(storage, day)
+        write_cotahist(storage, day, narrowed(sample_sessions()[day], tickers))
     if yfinance:
         for (ticker, day), table in yfinance_fixtures().items():
             put_table(storage, layout.raw_key("yfinance", day, ticker), table)

@@ -12,7 +12,7 @@ from typing import Any
 import corporate_actions_helpers as cah
 import pyarrow as pa
 import pytest
-from refine_helpers import argv, object_bytes, sample_lake, sample_sessions
+from refine_helpers import argv, narrowed, object_bytes, sample_lake, sample_sessions
 
 from b3lake import backends
 from b3lake.jobs.refine import job
@@ -23,6 +23,11 @@ from b3lake.storage import Storage
 from b3lake.storage.local import LocalStorage
 
 EX_DATE = dt.date(2021, 1, 14)
+# The sample's sessions narrowed to the event's ticker and three without events: what these
+# tests check (ABEV3's factors and adjusted closes, other tickers' partitions untouched) holds on
+# them as on the whole market, at a tenth of the time (tests/test_pipeline_e2e.py and the
+# incremental-equals-full tests run the whole sample).
+TICKERS = ("ABEV3", "PETR4", "VALE3", "ITUB4")
 CA_PREFIXES = (
     "refined/corporate_actions/",
     "refined/corporate_action_factors/",
@@ -46,7 +51,7 @@ def _ca_bytes(storage: Storage) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def abev_lake(tmp_path_factory: pytest.TempPathFactory) -> LocalStorage:
     """The 16 sample sessions and ABEV's two real bodies, refined in full once."""
-    storage = sample_lake(tmp_path_factory.mktemp("abev"))
+    storage = sample_lake(tmp_path_factory.mktemp("abev"), tickers=TICKERS)
     cah.land(storage, cah.abev_raw())
     job.main(argv(storage.root, mode="full"))
     return storage
@@ -78,7 +83,7 @@ def test_factors_do_not_depend_on_the_partitioned_tickers(
 ) -> None:
     """The closes come from the history layer, which holds every ticker: an R6 table narrowed
     to other tickers (``--partitioned_tickers``) gives the same factors and findings."""
-    storage = sample_lake(tmp_path / "narrow")
+    storage = sample_lake(tmp_path / "narrow", tickers=TICKERS)
     cah.land(storage, cah.abev_raw())
     job.main(argv(storage.root, mode="full", partitioned_tickers="PETR4,VALE3"))
     assert not storage.list_keys("refined/quotes/dt=2021-01-13/ticker=ABEV3/")
@@ -143,7 +148,7 @@ def test_rerun_gives_the_same_bytes(abev_lake: LocalStorage, tmp_path: Path) -> 
 
 
 def test_an_event_changes_no_quote_partition(tmp_path: Path) -> None:
-    storage = sample_lake(tmp_path / "lake")
+    storage = sample_lake(tmp_path / "lake", tickers=TICKERS)
     job.main(argv(storage.root, mode="full"))
     quotes = object_bytes(storage, "refined/quotes/")
     keys = cah.land(storage, cah.abev_raw())
@@ -159,7 +164,7 @@ def test_an_event_changes_no_quote_partition(tmp_path: Path) -> None:
 
 def test_event_before_its_ex_date_session_applies_when_the_session_lands(tmp_path: Path) -> None:
     days = sorted(sample_sessions())
-    storage = sample_lake(tmp_path / "lake", [d for d in days if d < EX_DATE])
+    storage = sample_lake(tmp_path / "lake", [d for d in days if d < EX_DATE], tickers=TICKERS)
     job.main(argv(storage.root, mode="full"))
     for key in cah.land(storage, cah.abev_raw()):
         job.main(argv(storage.root, raw_key=key))
@@ -170,14 +175,14 @@ def test_event_before_its_ex_date_session_applies_when_the_session_lands(tmp_pat
     # The ex-date's session lands (its own trigger): now it applies, as a full rebuild says.
     from refine_helpers import write_cotahist
 
-    key = write_cotahist(storage, EX_DATE)
+    key = write_cotahist(storage, EX_DATE, narrowed(sample_sessions()[EX_DATE], TICKERS))
     report = job.main(argv(storage.root, raw_key=key))
     assert report.refined_rows["corporate_action_factors"] == 1
     full = LocalStorage(shutil.copytree(storage.root, tmp_path / "full"))
     job.main(argv(full.root, mode="full"))
     assert _ca_bytes(storage) == _ca_bytes(full)
     # A later daily run of a session no event looks at recomputes nothing.
-    key = write_cotahist(storage, days[-1])
+    key = write_cotahist(storage, days[-1], narrowed(sample_sessions()[days[-1]], TICKERS))
     report = job.main(argv(storage.root, raw_key=key))
     assert "corporate_action_factors" not in report.refined_rows
 

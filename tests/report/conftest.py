@@ -15,7 +15,6 @@ import pytest
 from b3lake.catalog import Column
 from b3lake.catalog.local import LocalCatalog
 from b3lake.jobs.refine.schemas import REFINED_IBOV_PORTFOLIO, REFINED_MONTHLY, REFINED_QUOTES
-from b3lake.settings import Settings
 from b3lake.storage.local import LocalStorage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,35 +244,11 @@ def synthetic_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_synthetic_lake(tmp_path_factory.mktemp("synthetic_lake"))
 
 
-def refine_job_exists() -> bool:
-    """The real pipeline output needs the refine job (being written in parallel)."""
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("b3lake.jobs.refine.job") is not None
-    except ModuleNotFoundError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pipeline run on the bundled sample (2021 COTAHIST, 16 sessions; IBOV of 2025-10-03)."""
-    if not refine_job_exists():
-        pytest.skip("b3lake.jobs.refine.job does not exist yet: no real refined tables to chart")
-    from b3lake.pipeline import run_pipeline
-
-    lake = tmp_path_factory.mktemp("sample_lake")
-    settings = Settings(lake=str(lake))
-    run_pipeline(
-        settings,
-        cotahist_files=[SAMPLE / "COTAHIST_A2021.ZIP"],
-        ibov_files=[SAMPLE / "IBOVDia_03-10-25.csv"],
-    )
-    return lake
-
-
 @pytest.fixture(params=["synthetic", pytest.param("sample", marks=pytest.mark.slow)])
 def any_lake(request: pytest.FixtureRequest) -> Path:
-    """Each report test runs on both lakes; the sample one skips until the refine job lands."""
-    name = "synthetic_lake" if request.param == "synthetic" else "sample_lake"
-    return Path(request.getfixturevalue(name))
+    """Each report test runs on both lakes: the synthetic one and the pipeline run on the bundled
+    sample (the run's one ``sample_lake`` of tests/conftest.py, built once per worker)."""
+    if request.param == "synthetic":
+        return Path(request.getfixturevalue("synthetic_lake"))
+    lake, _ = request.getfixturevalue("sample_lake")
+    return Path(lake)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import b3lake
 from b3lake.errors import ConfigError, ParseError
 from b3lake.pipeline import Pipeline
 from b3lake.settings import Settings
@@ -29,8 +26,6 @@ from b3lake.sources import ibov
 from b3lake.sources.base import findings_of
 from b3lake.storage.local import LocalStorage
 
-# The subprocess runs the code under test (this checkout's src/, not another install).
-SRC = str(Path(b3lake.__file__).resolve().parents[1])
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ibov"
 EXPORT = FIXTURES / "IBOVDia_03-10-25.csv"
 RESAVED = FIXTURES / "IBOVDia_03-10-25_resaved.csv"
@@ -121,22 +116,24 @@ def test_a_theoretical_portfolio_response_lands_with_date(tmp_path: Path) -> Non
         Pipeline(Settings(lake=str(tmp_path / "api"))).extract("ibov", date="2022-01-03")
 
 
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "b3lake.cli", "--lake", str(tmp_path / "lake"), *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path), "PYTHONPATH": SRC},
-        timeout=300,
-    )
-
-
-def test_the_cli_lands_a_response_with_date_and_asks_for_it_without(tmp_path: Path) -> None:
-    out = _cli(tmp_path, "extract", "ibov", "--file", str(THEORETICAL))
+def test_the_cli_lands_a_response_with_date_and_asks_for_it_without(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    lake = str(tmp_path / "lake")
+    out = run_cli("--lake", lake, "extract", "ibov", "--file", str(THEORETICAL), cwd=tmp_path)
     assert out.returncode == 1
     assert "pass --date YYYY-MM-DD" in out.stderr and "portfolio_date=" not in out.stderr
-    out = _cli(tmp_path, "extract", "ibov", "--file", str(THEORETICAL), "--date", "2022-01-03")
+    out = run_cli(
+        "--lake",
+        lake,
+        "extract",
+        "ibov",
+        "--file",
+        str(THEORETICAL),
+        "--date",
+        "2022-01-03",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "ibov_portfolio: 92 rows read, 1 session(s), 1 raw object(s) written" in out.stdout
     keys = LocalStorage(tmp_path / "lake").list_keys("raw/ibov_portfolio/")

@@ -8,7 +8,6 @@ Runs under the ``spark`` marker and fails (never skips) without pyspark or Java.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +60,6 @@ def _raw_inputs() -> dict[str, pa.Table]:
         "index_report": parse_index_report(report.read_bytes(), source_name=report.name),
         "cotahist": parse_cotahist(daily, source_name=daily.name),
     }
-
-
-@pytest.fixture(scope="module")
-def spark_engine() -> Iterator[Any]:
-    from b3lake.engines.spark import SparkEngine, local_spark
-
-    spark = local_spark("b3lake-market-parity")
-    engine = SparkEngine(spark)
-    yield engine
-    engine.close()
-    spark.stop()
 
 
 def _outputs(engine: Any, raw: dict[str, pa.Table]) -> dict[str, pa.Table]:
