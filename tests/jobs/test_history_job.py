@@ -54,9 +54,10 @@ def assert_history_is_r6(storage: Storage) -> None:
 
 
 def _write_moved(storage: Storage, index: int) -> str:
-    """Sample session ``index`` stored as the session of ``DATES[index]``."""
+    """Sample session ``index`` stored as the session of ``DATES[index]``, narrowed to the
+    tickers the runs refine (``tickers=SOME``): the other rows would only be read and dropped."""
     sample = H.sample_sessions()
-    table = sample[sorted(sample)[index]]
+    table = H.narrowed(sample[sorted(sample)[index]], tuple(SOME.split(",")))
     day = DATES[index]
     column = table.schema.get_field_index("datpre")
     table = table.set_column(column, "datpre", pa.array([day] * table.num_rows, pa.date32()))
