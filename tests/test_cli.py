@@ -44,7 +44,7 @@ def b3lake_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_installed_entry_point_in_a_fresh_process(tmp_path: Path) -> None:
     """The one subprocess test: help exits 0, an error is one line on stderr and exits 1."""
-    out = b3lake_process("--help", cwd=tmp_path)
+    out = b3lake_process("run", "--help", cwd=tmp_path)
     assert out.returncode == 0 and "Example" in out.stdout, out.stderr
     out = b3lake_process("--lake", str(tmp_path / "lake"), "catalog", "nope", cwd=tmp_path)
     assert out.returncode == 1, (out.stdout, out.stderr)

@@ -71,10 +71,18 @@ def _source_writes(source: str, path: Path, **options: Any) -> list[Write]:
     ]
 
 
+def _issuers_rows(session: pa.Table) -> pa.Table:
+    """A sample session narrowed to the rows of the universe's issuers (the first four letters of
+    the tickers): their shares, units and options; the rest of the market would be read and
+    dropped by every run (the universe), at six times the cost."""
+    roots = pa.array(sorted({t[:4] for t in TICKERS}))
+    return session.filter(pc.is_in(pc.utf8_slice_codeunits(session["codneg"], 0, 4), roots))
+
+
 @functools.cache
 def items() -> dict[str, list[Write]]:
     """Every item a history draws from, by name."""
-    sample = H.sample_sessions()
+    sample = {day: _issuers_rows(table) for day, table in H.sample_sessions().items()}
     out: dict[str, list[Write]] = {}
     for day in SESSIONS:
         out[f"cotahist {day}"] = [("cotahist", day, sample[day], "part-0")]
