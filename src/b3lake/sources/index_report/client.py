@@ -9,17 +9,12 @@ missing). brasa's template ``b3-bvbg087`` downloads the same address. The GET go
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pyarrow as pa
 
-from b3lake.sources.archive import TIMEOUT, download_url, fetch_session_file
+from b3lake.sources.archive import download_url, fetch_session_file
 from b3lake.sources.index_report.parse import SCHEMA, parse_index_report
-
-if TYPE_CHECKING:
-    import requests
 
 
 def file_name(day: dt.date) -> str:
@@ -30,26 +25,9 @@ def index_report_url(day: dt.date) -> str:
     return download_url(file_name(day))
 
 
-def fetch_index_report(
-    day: dt.date,
-    *,
-    session: requests.Session | None = None,
-    timeout: float = TIMEOUT,
-    retries: int = 3,
-    backoff_seconds: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
-    ingested_at: dt.datetime | None = None,
-) -> tuple[pa.Table, list[str]]:
-    """The indices of session ``day`` and, when B3 has no file for it, ``[file name]`` missing."""
-    return fetch_session_file(
-        day,
-        file_name(day),
-        parse_index_report,
-        SCHEMA,
-        session=session,
-        timeout=timeout,
-        retries=retries,
-        backoff_seconds=backoff_seconds,
-        sleep=sleep,
-        ingested_at=ingested_at,
-    )
+def fetch_index_report(day: dt.date, **http: Any) -> tuple[pa.Table, list[str]]:
+    """The indices of session ``day`` and, when B3 has no file for it, ``[file name]`` missing.
+
+    ``http``: :func:`b3lake.sources.archive.fetch_session_file`'s options (session, timeout,
+    retries, backoff_seconds, sleep, ingested_at)."""
+    return fetch_session_file(day, file_name(day), parse_index_report, SCHEMA, **http)
