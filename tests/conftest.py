@@ -26,20 +26,35 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("B3LAKE_CONFIG", None)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Under ``make test`` (xdist, ``--dist loadgroup``) the tests that share a costly session
     fixture share a worker, so it is built once per run, not once per worker: every test on
-    Spark (one JVM), and every test on the sample pipeline's lake. Runs before xdist's own hook
-    reads the groups (tryfirst)."""
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        callspec = getattr(item, "callspec", None)
-        params = callspec.params if callspec is not None else {}
-        if "spark_engine" in names:
-            item.add_marker(pytest.mark.xdist_group("spark"))
-        elif "sample_lake" in names or params.get("any_lake") == "sample":
-            item.add_marker(pytest.mark.xdist_group("sample_lake"))
+    Spark (one JVM), and every test on the sample pipeline's lake. Marked as each test is
+    collected, before xdist reads the groups (its ``pytest_collection_modifyitems`` suffixes
+    the test ids with ``@group``)."""
+    names = getattr(item, "fixturenames", ())
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    if "spark_engine" in names:
+        item.add_marker(pytest.mark.xdist_group("spark"))
+    elif "sample_lake" in names or params.get("any_lake") == "sample":
+        item.add_marker(pytest.mark.xdist_group("sample_lake"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fail loudly, not slowly: from pytest 9.2 xdist's ``@group`` suffix no longer reaches the
+    test ids (``Node.nodeid`` is derived from ``Node._id``), so every worker would start its own
+    JVM and sample lake (pyproject's dev extra pins ``pytest<9.2`` for this)."""
+    if getattr(config.option, "dist", "no") != "loadgroup" or not getattr(
+        config.option, "numprocesses", None
+    ):
+        return
+    version = tuple(int(part) for part in pytest.__version__.split(".")[:2])
+    if version >= (9, 2):
+        raise pytest.UsageError(
+            f"--dist loadgroup does not group tests on pytest {pytest.__version__}: "
+            "install pytest<9.2 (the dev extra), or run with TEST_WORKERS=0"
+        )
 
 
 @pytest.fixture(scope="session")
