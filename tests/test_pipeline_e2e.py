@@ -141,13 +141,34 @@ def test_full_refine_by_hand_gives_the_same_rows(sample_lake: tuple[Path, Any]) 
     pipeline = Pipeline(Settings(lake=str(lake)))
     before = pipeline.backend.query_engine().query(query)
     files = {k: storage.get_bytes(k) for k in storage.list_keys("") if not _lineage(k)}
-    pipeline.refine(mode="full", day=None)
+    run_id = pipeline.refine(mode="full", day=None)
     after = Pipeline(Settings(lake=str(lake))).backend.query_engine().query(query)
     # No stored value depends on which run refined it: the same rows, and every file of the
     # lake (refined, quarantine, catalog, caches) byte for byte; only lineage differs.
     assert before.equals(after)
     assert {k: storage.get_bytes(k) for k in storage.list_keys("") if not _lineage(k)} == files
     assert len(storage.list_keys("refined/quotes/")) == before.num_rows
+    # The full run's report: every session of the whole sample refined, every table registered.
+    report = pipeline.backend.launcher.get_job_run(pipeline.settings.glue_job_name, run_id).summary
+    assert report["raw_rows_read"]["cotahist"] == RECORDS
+    assert report["universe_rows"] == 15_846 == report["refined_input_rows"]
+    assert report["refined_rows"] == {
+        "refined_quotes": 15_846,
+        "refined_monthly": 1_342,  # 1,343 tickers less IBOV11 (the index)
+        "refined_ibov_portfolio": IBOV_ROWS,
+        # Every option of the sample's 16 sessions (markets 070/080): tables/options.py.
+        "refined_options": 75_201,
+    }
+    assert report["partitions_written"]["refined_quotes"] == 15_846
+    petr = after.filter(pc.equal(after["ticker"], "PETR4")).sort_by("dt")
+    assert petr["close"][0].as_py() == 28.91 and petr["ma_5"][3].as_py() is None
+    assert petr["ma_5"][4].as_py() == pytest.approx((28.91 + 30.04 + 30.07 + 31.00 + 31.12) / 5)
+    assert after.schema.field("dt").type == pa.date32()
+    info = LocalCatalog(storage).get_table("refined_quotes")
+    assert [c.name for c in info.partition_keys] == ["dt", "ticker"]
+    assert len(info.partitions) == 15_846 and info.location == "refined/quotes/"
+    assert "ma_21" in [c.name for c in info.columns] and "dt" not in [c.name for c in info.columns]
+    assert all(k.endswith("/part-0.parquet") for k in storage.list_keys("refined/"))
 
 
 def _lineage(key: str) -> bool:

@@ -64,41 +64,8 @@ def test_plan_reads_the_lookback_and_rewrites_later_sessions() -> None:
     ]
 
 
-@pytest.mark.slow
-def test_full_run_on_the_sample_refines_every_session_and_registers_the_tables(
-    tmp_path: Path,
-) -> None:
-    storage = H.sample_lake(tmp_path, ibov=True)
-    report = main(H.argv(tmp_path, mode="full")).to_dict()
-    assert report["raw_rows_read"]["cotahist"] == 110_290
-    assert report["universe_rows"] == 15_846 == report["refined_input_rows"]
-    assert report["refined_rows"] == {
-        "refined_quotes": 15_846,
-        "refined_monthly": 1_342,  # 1,343 tickers less IBOV11 (the index)
-        "refined_ibov_portfolio": 82,
-        # Every option of the sample's 16 sessions (markets 070/080): tables/options.py.
-        "refined_options": 75_201,
-    }
-    assert report["partitions_written"]["refined_quotes"] == 15_846
-    quotes = H.read_refined(storage, "refined_quotes")
-    assert quotes.num_rows == 15_846 and quotes.schema.field("dt").type == pa.date32()
-    petr = quotes.filter(pc.equal(quotes["ticker"], "PETR4")).sort_by("dt")
-    assert petr["close"][0].as_py() == 28.91 and petr["ma_5"][3].as_py() is None
-    assert petr["ma_5"][4].as_py() == pytest.approx((28.91 + 30.04 + 30.07 + 31.00 + 31.12) / 5)
-    catalog = LocalCatalog(storage)
-    info = catalog.get_table("refined_quotes")
-    assert [c.name for c in info.partition_keys] == ["dt", "ticker"]
-    assert len(info.partitions) == 15_846 and info.location == "refined/quotes/"
-    assert "ma_21" in [c.name for c in info.columns] and "dt" not in [c.name for c in info.columns]
-    assert {t.name for t in catalog.list_tables()} >= {
-        "refined_quotes",
-        "refined_monthly",
-        "refined_ibov_portfolio",
-        "quarantine_quotes",
-        "quarantine_ibov_portfolio",
-    }
-    keys = storage.list_keys("refined/")
-    assert all(k.endswith("/part-0.parquet") for k in keys)
+# The full run on the whole sample (its report, partitions and catalog) is checked on the
+# pipeline's own lake: tests/test_pipeline_e2e.py::test_full_refine_by_hand_gives_the_same_rows.
 
 
 def _bad_session(day: dt.date) -> pa.Table:
