@@ -50,10 +50,11 @@ tools: .venv-checkov/bin/checkov $(IAM_SIM)
 run: $(VENV)/.run-installed
 	$(BIN)/b3lake --lake $(LAKE) run --report report.html
 
-# The suite on every core (pytest-xdist): tests sharing a costly session fixture (Spark, the sample
-# pipeline's lake) share a worker (tests/conftest.py), and the slowest are listed at the end.
-# TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= auto
+# The suite on every core (pytest-xdist), one worker more than the cores: a part of it waits on
+# subprocesses and servers (Terraform's provider against moto, pip, Chromium). Tests sharing a costly
+# session fixture (Spark, the sample pipeline's lake) share a worker (tests/conftest.py); the slowest
+# are listed at the end. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 test: $(VENV)/.dev-installed tools
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
