@@ -166,3 +166,20 @@ def test_a_table_by_year_rebuilds_its_year_from_every_object_of_it(
         assert {k: storage.get_bytes(k) for k in storage.list_keys("refined/toy_yearly/")} == before
     finally:
         tables.unregister(TOY_YEARLY.name)
+
+
+def test_a_dt_table_runs_in_months_and_a_year_table_in_years() -> None:
+    """The registered step's chunks (``registered._chunks``): a month of a ``dt`` table (the
+    options of a year would double a rebuild's peak memory), a whole year of a ``year`` table."""
+    import datetime as dt
+
+    from b3lake.jobs.refine.steps import registered
+
+    days = [dt.date(2020, 12, 30), dt.date(2021, 1, 4), dt.date(2021, 1, 5), dt.date(2021, 2, 1)]
+    assert registered._chunks(TOY_TOTALS, days) == [days[:1], days[1:3], days[3:]]
+    assert registered._chunks(TOY_YEARLY, days) == [days[:1], days[1:]]
+    assert registered._chunks(tables.table("refined_options"), days[::-1]) == [
+        days[:1],
+        days[1:3],
+        days[3:],
+    ]
