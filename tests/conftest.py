@@ -194,6 +194,7 @@ def run_cli(
         monkeypatch.setattr(visual_cli, "console", Console(width=200))
         monkeypatch.setattr(cli, "_overrides", {})
         monkeypatch.setenv("COLUMNS", "200")
+        # Recorded by monkeypatch (set, then removed) so its teardown removes what --config wrote.
         monkeypatch.setenv("B3LAKE_CONFIG", "")
         monkeypatch.delenv("B3LAKE_CONFIG")
         if cwd is not None:
@@ -207,7 +208,6 @@ def run_cli(
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         out = capsys.readouterr()
-        os.environ.pop("B3LAKE_CONFIG", None)
         return CliResult(code, out.out, out.err)
 
     return run
