@@ -149,11 +149,15 @@ def test_sessions_one_by_one_equal_one_full_run_and_late_arrival_too(tmp_path: P
     _assert_same(_refined(in_order), expected)
     assert H.object_bytes(in_order, "refined/") == H.object_bytes(full, "refined/")
 
+    # Late arrival: the other sessions landed and refined (one coalesced run: the one-by-one
+    # path is checked above), then the late one, whose run rewrites the later sessions it feeds.
     late_day = SESSIONS[3]
     late = H.sample_lake(tmp_path / "late", days=[])
-    for day in [d for d in SESSIONS if d != late_day] + [late_day]:
-        key = H.write_cotahist(late, day, H.narrowed(H.sample_sessions()[day], some))
-        report = main(H.argv(tmp_path / "late", raw_key=key, tickers=SOME))
+    for day in [d for d in SESSIONS if d != late_day]:
+        H.write_cotahist(late, day, H.narrowed(H.sample_sessions()[day], some))
+    main(H.argv(tmp_path / "late", tickers=SOME))
+    key = H.write_cotahist(late, late_day, H.narrowed(H.sample_sessions()[late_day], some))
+    report = main(H.argv(tmp_path / "late", raw_key=key, tickers=SOME))
     assert report.partitions_written["refined_monthly"] == 1
     _assert_same(_refined(late), expected)
     assert H.object_bytes(late, "refined/") == H.object_bytes(full, "refined/")
