@@ -142,10 +142,12 @@ def test_sessions_one_by_one_equal_one_full_run_and_late_arrival_too(tmp_path: P
     main(H.argv(tmp_path / "full", mode="full", tickers=SOME))
     expected = _refined(full)
 
+    def land(storage: Any, day: dt.date) -> str:
+        return H.write_cotahist(storage, day, H.narrowed(H.sample_sessions()[day], some))
+
     in_order = H.sample_lake(tmp_path / "in_order", days=[])
     for day in SESSIONS:  # as the events arrive
-        key = H.write_cotahist(in_order, day, H.narrowed(H.sample_sessions()[day], some))
-        main(H.argv(tmp_path / "in_order", raw_key=key, tickers=SOME))
+        main(H.argv(tmp_path / "in_order", raw_key=land(in_order, day), tickers=SOME))
     _assert_same(_refined(in_order), expected)
     assert H.object_bytes(in_order, "refined/") == H.object_bytes(full, "refined/")
 
@@ -154,10 +156,9 @@ def test_sessions_one_by_one_equal_one_full_run_and_late_arrival_too(tmp_path: P
     late_day = SESSIONS[3]
     late = H.sample_lake(tmp_path / "late", days=[])
     for day in [d for d in SESSIONS if d != late_day]:
-        H.write_cotahist(late, day, H.narrowed(H.sample_sessions()[day], some))
+        land(late, day)
     main(H.argv(tmp_path / "late", tickers=SOME))
-    key = H.write_cotahist(late, late_day, H.narrowed(H.sample_sessions()[late_day], some))
-    report = main(H.argv(tmp_path / "late", raw_key=key, tickers=SOME))
+    report = main(H.argv(tmp_path / "late", raw_key=land(late, late_day), tickers=SOME))
     assert report.partitions_written["refined_monthly"] == 1
     _assert_same(_refined(late), expected)
     assert H.object_bytes(late, "refined/") == H.object_bytes(full, "refined/")
