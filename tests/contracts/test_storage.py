@@ -43,6 +43,12 @@ def test_list_is_sorted_and_by_prefix_delete_tolerates_missing(storage_adapter: 
     assert s.list_keys("refined/quotes/") == sorted(keys)
     assert s.list_keys("refined/quotes/dt=2021-01-05/") == [sorted(keys)[1]]
     assert s.list_keys("nothing/") == []
+    # A prefix is a string prefix, as S3's: it may end inside a name, at any depth.
+    assert s.list_keys("refined/quotes/dt=2021-01-0") == sorted(keys)
+    assert s.list_keys("refined/quotes/dt=2021-01-05/ticker=") == [sorted(keys)[1]]
+    assert s.list_keys("refined/mo") == ["refined/monthly/month=2021-01/part-0.parquet"]
+    assert s.list_keys("refined/quotes/dt=2021-01-07") == []
+    assert s.list_keys("refined/quotes/dt=2021-01-05/ticker=T/part-0.parquet") == [sorted(keys)[1]]
     s.delete_keys([keys[0], "refined/quotes/dt=2099-01-01/ticker=T/part-0.parquet"])
     assert s.list_keys("refined/quotes/") == sorted(keys[1:])
 
