@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers beside: moto_support
+
+from moto_support import free_port, reset_moto  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -125,23 +127,17 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]
     return lake, summary
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
     """moto's server on 127.0.0.1 and a free port; stopped after the module."""
-    port = _free_port()
     from moto.server import ThreadedMotoServer
+
+    port = free_port()
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    # The server shares the process's moto backends with every earlier moto use: start empty.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
+    reset_moto(url)  # moto's state is the process's: start empty
     try:
         yield url
     finally:

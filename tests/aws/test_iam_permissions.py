@@ -22,7 +22,6 @@ import datetime as dt
 import io
 import json
 import os
-import socket
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -38,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "iam"))
 
 import iam_harness as H  # noqa: E402
 import render_policies  # noqa: E402
+
+from moto_support import free_port, reset_moto  # noqa: E402
 
 pytestmark = [pytest.mark.aws]
 
@@ -79,18 +80,9 @@ def evaluator() -> Iterator[H.Evaluator]:
 def guarded(evaluator: H.Evaluator) -> Iterator[H.GuardedMotoServer]:
     roles = _snapshot()["roles"]
     guard = H.Guard(roles=roles, evaluator=evaluator)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = H.GuardedMotoServer(guard, port)
+    server = H.GuardedMotoServer(guard, free_port())
     server.start()
-    # moto's state is the process's: start from none (another module's buckets and jobs).
-    import urllib.request
-
-    urllib.request.urlopen(  # noqa: S310 - loopback only
-        urllib.request.Request(f"{server.url}/moto-api/reset", data=b"{}", method="POST"),
-        timeout=10,
-    ).close()
+    reset_moto(server.url)  # moto's state is the process's: start from none
     yield server
     server.stop()
 

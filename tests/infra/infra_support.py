@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from moto_support import free_port, reset_moto
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -225,21 +226,6 @@ def locals_of(path: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------------------
 # moto server
 # ---------------------------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def reset_moto(url: str) -> None:
-    """Empty moto's state: its server shares the process's backends with every earlier moto use
-    (``mock_aws``, other servers), so what a test finds must not depend on which ran before it
-    (under xdist the order differs from the serial one)."""
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
-
-
 class MotoServer:
     """moto's threaded server on 127.0.0.1 and a free port; stop() always."""
 
