@@ -38,6 +38,10 @@ class SQLFrameDuckDBEngine(ArrowEngine):
         if memory_limit:
             self.conn.execute(f"SET memory_limit = '{memory_limit}'")
         self.conn.execute("SET TimeZone = 'UTC'")
+        # DuckDB (1.3+) keeps the bytes of every Parquet file it scanned in memory, up to its
+        # memory limit (80% of RAM): a rebuild reads each raw file once or twice, and that cache
+        # grew the process by ~0.3 GB for each 5 years of raw data (20 years: 2.04 GB peak).
+        self.conn.execute("SET enable_external_file_cache = false")
         self._views: list[str] = []
         self._tables: list[str] = []
         # id of a persisted DataFrame -> (it, its table); holding it keeps the id from reuse.
