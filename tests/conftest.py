@@ -133,7 +133,6 @@ def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     port = free_port()
-
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"

@@ -40,6 +40,7 @@ def test_list_is_sorted_and_by_prefix_delete_tolerates_missing(storage_adapter: 
     for k in keys:
         s.put_bytes(k, b"x")
     s.put_bytes("refined/monthly/month=2021-01/part-0.parquet", b"m")
+    s.put_bytes("refined/quotes_history/year=2021/part-0.parquet", b"h")
     assert s.list_keys("refined/quotes/") == sorted(keys)
     assert s.list_keys("refined/quotes/dt=2021-01-05/") == [sorted(keys)[1]]
     assert s.list_keys("nothing/") == []
@@ -47,6 +48,8 @@ def test_list_is_sorted_and_by_prefix_delete_tolerates_missing(storage_adapter: 
     assert s.list_keys("refined/quotes/dt=2021-01-0") == sorted(keys)
     assert s.list_keys("refined/quotes/dt=2021-01-05/ticker=") == [sorted(keys)[1]]
     assert s.list_keys("refined/mo") == ["refined/monthly/month=2021-01/part-0.parquet"]
+    history = "refined/quotes_history/year=2021/part-0.parquet"
+    assert s.list_keys("refined/quotes") == sorted([*keys, history])  # a folder's name and more
     assert s.list_keys("refined/quotes/dt=2021-01-07") == []
     assert s.list_keys("refined/quotes/dt=2021-01-05/ticker=T/part-0.parquet") == [sorted(keys)[1]]
     s.delete_keys([keys[0], "refined/quotes/dt=2099-01-01/ticker=T/part-0.parquet"])

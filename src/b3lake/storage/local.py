@@ -63,18 +63,19 @@ class LocalStorage:
         base = self._path(prefix.rstrip("/")) if prefix else self.path
         if base.is_file():
             return [prefix]
-        inside = base.is_dir()
-        if not inside and (prefix.endswith("/") or not base.parent.is_dir()):
+        # As S3's, a prefix is a string prefix: one ending in "/" (or none) is a folder, walked
+        # whole; any other ("raw/cot", "refined/quotes") ends inside a name, so its parent is
+        # walked, into the entries whose name starts that way only. os.walk over scandir and
+        # string keys: a rebuild lists tables of 500,000 files, where pathlib's rglob + is_file +
+        # relative_to cost ~3x more (a stat and Path objects a file).
+        whole = not prefix or prefix.endswith("/")
+        top = base if whole else base.parent
+        if not top.is_dir():
             return []  # no such folder: nothing under it
-        # A prefix may end inside a name ("raw/cot"): then the parent is walked, into the
-        # entries whose name starts that way only. os.walk over scandir and string keys: a
-        # rebuild lists tables of 500,000 files, where pathlib's rglob + is_file + relative_to
-        # cost ~3x more (a stat and Path objects a file).
-        top = base if inside else base.parent
-        cut = len(self.root) + 1
+        start, cut = str(top), len(self.root) + 1
         keys = []
         for folder, folders, names in os.walk(top):
-            if not inside and folder == str(top):
+            if not whole and folder == start:
                 folders[:] = [f for f in folders if f.startswith(base.name)]
             rel = folder[cut:].replace(os.sep, "/") + "/" if len(folder) >= cut else ""
             for name in names:
